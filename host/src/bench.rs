@@ -1,0 +1,192 @@
+//! `fluxgate bench`: what a policy costs per admission request.
+//!
+//! policy-server compiles a module once, then for every request creates a fresh instance,
+//! runs `wapc_init` and calls `validate` (kubewarden-contract.md §9). `kwctl bench` reuses
+//! one instance and so underestimates that; this reports both. Every measured call's
+//! response is checked against the first one, so no work can be skipped or go wrong
+//! unnoticed.
+
+use crate::admission::{self, AdmissionRequest, AdmissionResponse, Policy};
+use crate::capabilities::EvaluationContext;
+use crate::runtime::Runtime;
+use serde::Serialize;
+use serde_json::Value;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy)]
+pub struct BenchOptions {
+    pub iterations: usize,
+    pub warmup: usize,
+    pub compile_iterations: usize,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            iterations: 2000,
+            warmup: 200,
+            compile_iterations: 5,
+        }
+    }
+}
+
+/// Median and 99th percentile of a set of samples, in microseconds.
+#[derive(Serialize, Debug, Clone, Copy)]
+pub struct Stats {
+    pub median_us: f64,
+    pub p99_us: f64,
+    pub samples: usize,
+}
+
+impl Stats {
+    fn of(mut samples: Vec<Duration>) -> Self {
+        samples.sort_unstable();
+        let at = |q: f64| {
+            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+            samples.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e6)
+        };
+        Stats {
+            median_us: at(0.5),
+            p99_us: at(0.99),
+            samples: samples.len(),
+        }
+    }
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct BenchReport {
+    pub policy: String,
+    pub wasm_bytes: usize,
+    pub allowed: bool,
+    /// `Module::new` (cranelift compile), once per policy at startup.
+    pub compile: Stats,
+    /// New store + instantiate + `_start`/`wapc_init`.
+    pub instantiate: Stats,
+    /// `validate` on an instance created just before (not timed).
+    pub validate_fresh_instance: Stats,
+    /// Everything policy-server pays per request: instantiate, init, validate, response.
+    pub request_fresh_instance: Stats,
+    /// `validate` on one long-lived instance (what `kwctl bench` measures).
+    pub validate_reused_instance: Stats,
+}
+
+pub fn run(
+    runtime: &Runtime,
+    wasm: &[u8],
+    policy_id: &str,
+    ctx: Arc<EvaluationContext>,
+    request: &AdmissionRequest,
+    settings: &Value,
+    opts: BenchOptions,
+) -> anyhow::Result<BenchReport> {
+    let compile = Stats::of(
+        (0..opts.compile_iterations.max(1))
+            .map(|_| {
+                let t = Instant::now();
+                let m = runtime.compile(wasm);
+                let d = t.elapsed();
+                m.map(|m| {
+                    black_box(m);
+                    d
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
+    );
+    let policy = Policy::from_bytes(runtime, policy_id.to_string(), wasm)?;
+
+    let expected = admission::validate(runtime, &policy, ctx.clone(), request, settings);
+    let check = |r: AdmissionResponse| -> anyhow::Result<()> {
+        anyhow::ensure!(r == expected, "non-deterministic policy response: {r:?} vs {expected:?}");
+        Ok(())
+    };
+
+    let mut instantiate = Vec::with_capacity(opts.iterations);
+    let mut validate_fresh = Vec::with_capacity(opts.iterations);
+    for i in 0..opts.warmup + opts.iterations {
+        let t = Instant::now();
+        let mut instance = runtime.instantiate(&policy.module, ctx.clone())?;
+        let init = t.elapsed();
+        let t = Instant::now();
+        let response = admission::validate_on(&mut instance, request, settings);
+        let call = t.elapsed();
+        check(black_box(response))?;
+        if i >= opts.warmup {
+            instantiate.push(init);
+            validate_fresh.push(call);
+        }
+    }
+
+    let mut request_fresh = Vec::with_capacity(opts.iterations);
+    for i in 0..opts.warmup + opts.iterations {
+        let t = Instant::now();
+        let response = admission::validate(runtime, &policy, ctx.clone(), request, settings);
+        let d = t.elapsed();
+        check(black_box(response))?;
+        if i >= opts.warmup {
+            request_fresh.push(d);
+        }
+    }
+
+    let mut instance = runtime.instantiate(&policy.module, ctx.clone())?;
+    let mut reused = Vec::with_capacity(opts.iterations);
+    for i in 0..opts.warmup + opts.iterations {
+        let t = Instant::now();
+        let response = admission::validate_on(&mut instance, request, settings);
+        let d = t.elapsed();
+        check(black_box(response))?;
+        if i >= opts.warmup {
+            reused.push(d);
+        }
+    }
+
+    Ok(BenchReport {
+        policy: policy_id.to_string(),
+        wasm_bytes: wasm.len(),
+        allowed: expected.allowed,
+        compile,
+        instantiate: Stats::of(instantiate),
+        validate_fresh_instance: Stats::of(validate_fresh),
+        request_fresh_instance: Stats::of(request_fresh),
+        validate_reused_instance: Stats::of(reused),
+    })
+}
+
+impl std::fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{} ({} bytes, verdict: {})",
+            self.policy,
+            self.wasm_bytes,
+            if self.allowed { "allowed" } else { "rejected" }
+        )?;
+        writeln!(f, "  {:<40} {:>12} {:>12} {:>8}", "", "median", "p99", "samples")?;
+        let rows = [
+            ("compile (once per module)", self.compile),
+            ("instantiate + wapc_init", self.instantiate),
+            ("validate, fresh instance", self.validate_fresh_instance),
+            ("request total, fresh instance", self.request_fresh_instance),
+            ("validate, reused instance", self.validate_reused_instance),
+        ];
+        for (name, s) in rows {
+            writeln!(
+                f,
+                "  {name:<40} {:>12} {:>12} {:>8}",
+                human(s.median_us),
+                human(s.p99_us),
+                s.samples
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn human(us: f64) -> String {
+    if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{us:.1} µs")
+    }
+}

@@ -1,0 +1,276 @@
+//! `fluxgate`: run, check and measure Kubewarden policies locally.
+//!
+//! Exit codes: 0 the policy was evaluated (whatever its verdict), 1 bad input (missing
+//! file, unreadable request, invalid settings, module that cannot load), 2 usage error.
+
+use clap::{Args, Parser, Subcommand};
+use fluxgate_host::admission::{self, AdmissionRequest, Policy};
+use fluxgate_host::bench::{self, BenchOptions};
+use fluxgate_host::capabilities::{ClusterState, EvaluationContext, LogSink};
+use fluxgate_host::metadata::Metadata;
+use fluxgate_host::runtime::{Limits, Runtime};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "fluxgate", version, about = "Run Kubewarden waPC policies the way policy-server does")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate one admission request and print the AdmissionResponse (like `kwctl run`).
+    Run {
+        #[command(flatten)]
+        eval: EvalArgs,
+    },
+    /// Measure compile, instantiate and validate costs for one request.
+    Bench {
+        #[command(flatten)]
+        eval: EvalArgs,
+        /// Measured iterations per phase.
+        #[arg(long, default_value_t = 2000)]
+        iterations: usize,
+        /// Unmeasured iterations before each phase.
+        #[arg(long, default_value_t = 200)]
+        warmup: usize,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the policy's settings validation and print {"valid", "message"}.
+    ValidateSettings {
+        policy: PathBuf,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Print the waPC protocol version the policy reports.
+    ProtocolVersion { policy: PathBuf },
+}
+
+#[derive(Args)]
+struct SettingsArgs {
+    /// Policy settings as inline JSON.
+    #[arg(long, conflicts_with = "settings_path")]
+    settings_json: Option<String>,
+    /// Policy settings file (JSON or YAML).
+    #[arg(long)]
+    settings_path: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// The policy module (.wasm).
+    policy: PathBuf,
+    /// AdmissionReview or AdmissionRequest (JSON or YAML).
+    #[arg(long, short = 'r')]
+    request_path: PathBuf,
+    #[command(flatten)]
+    settings: SettingsArgs,
+    /// Cluster state served to host capabilities (`resources:` and `canI:`, JSON or YAML).
+    #[arg(long)]
+    cluster_state: Option<PathBuf>,
+    /// Grant the policy's contextAwareResources (from the module's metadata or --metadata-path).
+    #[arg(long)]
+    allow_context_aware: bool,
+    /// metadata.yml to use when the module is not annotated.
+    #[arg(long)]
+    metadata_path: Option<PathBuf>,
+    /// Evaluation deadline in seconds (policy-server's default is 2).
+    #[arg(long, default_value_t = 2.0)]
+    timeout_seconds: f64,
+    /// No deadline at all (like `kwctl run`): a looping policy then hangs.
+    #[arg(long)]
+    disable_timeout_protection: bool,
+    /// Largest linear memory a policy instance may use, in MiB.
+    #[arg(long, default_value_t = 256)]
+    memory_limit_mib: usize,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fluxgate: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Run { eval } => {
+            let session = Session::open(&eval)?;
+            session.check_settings()?;
+            let response = admission::validate(
+                &session.runtime,
+                &session.policy,
+                session.ctx.clone(),
+                &session.request,
+                &session.settings,
+            );
+            println!("{}", serde_json::to_string(&response)?);
+        }
+        Command::Bench {
+            eval,
+            iterations,
+            warmup,
+            json,
+        } => {
+            let session = Session::open(&eval)?;
+            session.check_settings()?;
+            let wasm = read(&eval.policy)?;
+            let ctx = Arc::new(EvaluationContext {
+                log: LogSink::Discard,
+                ..session.context()?
+            });
+            let opts = BenchOptions {
+                iterations,
+                warmup,
+                ..BenchOptions::default()
+            };
+            let report = bench::run(
+                &session.runtime,
+                &wasm,
+                &session.policy.id,
+                ctx,
+                &session.request,
+                &session.settings,
+                opts,
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{report}");
+            }
+        }
+        Command::ValidateSettings { policy, settings } => {
+            let runtime = Runtime::new(Limits::default())?;
+            let policy = Policy::load(&runtime, &policy)?;
+            let settings = settings.load()?;
+            let answer = admission::validate_settings(&runtime, &policy, Default::default(), &settings);
+            println!("{}", serde_json::to_string(&answer)?);
+        }
+        Command::ProtocolVersion { policy } => {
+            let runtime = Runtime::new(Limits::default())?;
+            let policy = Policy::load(&runtime, &policy)?;
+            println!("{}", admission::protocol_version(&runtime, &policy, Default::default())?);
+        }
+    }
+    Ok(())
+}
+
+/// Everything `run` and `bench` need, loaded and checked up front so that input errors
+/// are reported before anything is evaluated.
+struct Session {
+    runtime: Runtime,
+    policy: Policy,
+    request: AdmissionRequest,
+    settings: Value,
+    ctx: Arc<EvaluationContext>,
+    cluster: ClusterState,
+    granted: Vec<(String, String)>,
+}
+
+impl Session {
+    fn open(args: &EvalArgs) -> anyhow::Result<Self> {
+        let timeout = if args.disable_timeout_protection {
+            None
+        } else {
+            anyhow::ensure!(
+                args.timeout_seconds.is_finite() && args.timeout_seconds > 0.0,
+                "--timeout-seconds must be a positive number"
+            );
+            Some(Duration::from_secs_f64(args.timeout_seconds))
+        };
+        let runtime = Runtime::new(Limits {
+            timeout,
+            max_memory_bytes: args.memory_limit_mib.saturating_mul(1 << 20),
+        })?;
+        let request_text = read_text(&args.request_path)?;
+        let request = AdmissionRequest::parse(&request_text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.request_path.display()))?;
+        let settings = args.settings.load()?;
+        let cluster = match &args.cluster_state {
+            Some(path) => ClusterState::parse(&read_text(path)?)
+                .map_err(|e| anyhow::anyhow!("{}: invalid cluster state: {e}", path.display()))?,
+            None => ClusterState::default(),
+        };
+        let policy = Policy::load(&runtime, &args.policy)?;
+        let granted = if args.allow_context_aware {
+            let metadata = match &args.metadata_path {
+                Some(path) => Some(Metadata::from_yaml(&read_text(path)?)?),
+                None => policy.metadata.clone(),
+            };
+            let metadata = metadata.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--allow-context-aware needs metadata: annotate the module or pass --metadata-path"
+                )
+            })?;
+            metadata
+                .context_aware_resources
+                .into_iter()
+                .map(|r| (r.api_version, r.kind))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut session = Session {
+            runtime,
+            policy,
+            request,
+            settings,
+            ctx: Arc::default(),
+            cluster,
+            granted,
+        };
+        session.ctx = Arc::new(session.context()?);
+        Ok(session)
+    }
+
+    fn context(&self) -> anyhow::Result<EvaluationContext> {
+        Ok(EvaluationContext {
+            policy_id: self.policy.id.clone(),
+            cluster: self.cluster.clone(),
+            allowed_resources: self.granted.iter().cloned().collect(),
+            log: LogSink::Stderr,
+        })
+    }
+
+    /// kwctl validates settings before every run; so does fluxgate.
+    fn check_settings(&self) -> anyhow::Result<()> {
+        let answer = admission::validate_settings(&self.runtime, &self.policy, self.ctx.clone(), &self.settings);
+        anyhow::ensure!(
+            answer.valid,
+            "Provided settings are not valid: {}",
+            answer.message.unwrap_or_default()
+        );
+        Ok(())
+    }
+}
+
+impl SettingsArgs {
+    fn load(&self) -> anyhow::Result<Value> {
+        if let Some(json) = &self.settings_json {
+            return serde_json::from_str(json).map_err(|e| anyhow::anyhow!("--settings-json is not valid JSON: {e}"));
+        }
+        match &self.settings_path {
+            Some(path) => serde_yaml::from_str(&read_text(path)?)
+                .map_err(|e| anyhow::anyhow!("{}: settings are not valid JSON or YAML: {e}", path.display())),
+            None => Ok(Value::Null),
+        }
+    }
+}
+
+fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+}
+
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+}

@@ -1,0 +1,59 @@
+//! Kubewarden policy metadata (`metadata.yml`, or the `io.kubewarden.metadata` custom
+//! section of an annotated module). Only what the host needs is typed; the rest is kept.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const CUSTOM_SECTION: &str = "io.kubewarden.metadata";
+
+#[derive(Deserialize, Serialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_version: Option<String>,
+    #[serde(default)]
+    pub rules: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    pub mutating: bool,
+    #[serde(default = "yes")]
+    pub background_audit: bool,
+    #[serde(default)]
+    pub context_aware_resources: Vec<ContextAwareResource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_kubewarden_version: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize, Serialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextAwareResource {
+    pub api_version: String,
+    pub kind: String,
+}
+
+impl Metadata {
+    pub fn from_yaml(text: &str) -> anyhow::Result<Self> {
+        Ok(serde_yaml::from_str(text)?)
+    }
+
+    /// The metadata embedded by `kwctl annotate` (the first such section, as Kubewarden
+    /// reads it), or `None` for an unannotated module.
+    pub fn from_module(wasm: &[u8]) -> anyhow::Result<Option<Self>> {
+        for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+            if let wasmparser::Payload::CustomSection(section) = payload?
+                && section.name() == CUSTOM_SECTION
+            {
+                return Ok(Some(serde_json::from_slice(section.data())?));
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,393 @@
+//! The waPC runtime: one compiled module, a fresh instance per evaluation.
+//!
+//! This mirrors wasmtime-provider + wapc as Kubewarden's policy-evaluator uses them
+//! (`../shared/kubewarden-contract.md` §1): the eight `wapc` imports, WASI preview1 (and
+//! `wasi_unstable`) with empty args/env, `_start` then `wapc_init`, and
+//! `__guest_call(op_len, msg_len)`. On top of it, fluxgate adds what policy-server leaves
+//! out: a memory cap per instance.
+
+use crate::capabilities::{self, EvaluationContext};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use wasi_common::WasiCtx;
+use wasi_common::sync::WasiCtxBuilder;
+use wasmtime::{
+    Caller, Config, Engine, InstancePre, Linker, Memory, Module, Store, StoreLimits,
+    StoreLimitsBuilder, Trap, TypedFunc,
+};
+
+/// The text wasmtime-provider puts in place of an epoch trap; policy-evaluator looks for it.
+pub const DEADLINE_MESSAGE: &str = "guest code interrupted, execution deadline exceeded";
+
+/// Limits applied to every evaluation.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Wall-clock budget for `wapc_init` and for each guest call (policy-server: 2 s).
+    /// `None` disables the deadline, like `kwctl run`.
+    pub timeout: Option<Duration>,
+    /// Largest linear memory an instance may grow to.
+    pub max_memory_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Some(Duration::from_secs(2)),
+            max_memory_bytes: 256 << 20,
+        }
+    }
+}
+
+/// Granularity of the epoch clock. policy-server ticks once a second, so its deadlines
+/// land anywhere in (N-1, N] s; a finer tick keeps ours close to the configured value.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// A wasmtime engine plus the thread that advances its epoch.
+pub struct Runtime {
+    engine: Engine,
+    limits: Limits,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    pub fn new(limits: Limits) -> anyhow::Result<Self> {
+        let mut config = Config::new();
+        config.wasm_function_references(true); // as policy-server and kwctl configure it
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(anyhow_of)?;
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        let (ticking_engine, stop) = (engine.clone(), stop_ticker.clone());
+        std::thread::Builder::new()
+            .name("fluxgate-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    ticking_engine.increment_epoch();
+                }
+            })?;
+        Ok(Runtime {
+            engine,
+            limits,
+            stop_ticker,
+        })
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Compiles a module and links it once; instances are then cheap to create.
+    pub fn compile(&self, wasm: &[u8]) -> anyhow::Result<CompiledModule> {
+        let module = Module::new(&self.engine, wasm).map_err(anyhow_of)?;
+        let mut linker: Linker<StoreData> = Linker::new(&self.engine);
+        wasi_common::sync::add_to_linker(&mut linker, |d: &mut StoreData| &mut d.wasi)
+            .map_err(anyhow_of)?;
+        define_wapc_imports(&mut linker).map_err(anyhow_of)?;
+        let pre = linker.instantiate_pre(&module).map_err(|e| {
+            anyhow::anyhow!("the module cannot be linked as a waPC policy: {e}")
+        })?;
+        Ok(CompiledModule { pre })
+    }
+
+    /// A fresh instance with `_start`/`wapc_init` already run: what policy-server does for
+    /// every request.
+    pub fn instantiate(
+        &self,
+        module: &CompiledModule,
+        ctx: Arc<EvaluationContext>,
+    ) -> Result<Instance, WapcError> {
+        let wasi = WasiCtxBuilder::new()
+            .stdout(Box::new(wasi_common::sync::stdio::stderr()))
+            .stderr(Box::new(wasi_common::sync::stdio::stderr()))
+            .build();
+        let data = StoreData {
+            wasi,
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.limits.max_memory_bytes)
+                .build(),
+            wapc: WapcState::default(),
+            ctx,
+            deadline_ticks: self.deadline_ticks(),
+        };
+        let mut store = Store::new(&self.engine, data);
+        store.limiter(|d| &mut d.limits);
+        self.arm_deadline(&mut store);
+        let instance = module
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| WapcError::InitFailed(e.to_string()))?;
+
+        for start in ["_start", "wapc_init"] {
+            let Some(func) = instance.get_func(&mut store, start) else {
+                continue;
+            };
+            let func = func
+                .typed::<(), ()>(&store)
+                .map_err(|e| WapcError::InitFailed(format!("{start}: {e}")))?;
+            self.arm_deadline(&mut store);
+            if let Err(err) = func.call(&mut store, ()) {
+                if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+                    return Err(WapcError::InitFailed(format!(
+                        "{start} init interrupted, execution deadline exceeded"
+                    )));
+                }
+                // A WASI `proc_exit(0)` from `_start` is a normal end (tinygo's main does it).
+                if err.downcast_ref::<wasi_common::I32Exit>().is_some_and(|e| e.0 == 0) {
+                    continue;
+                }
+                return Err(WapcError::InitFailed(err.to_string()));
+            }
+        }
+        let guest_call = instance
+            .get_typed_func::<(i32, i32), i32>(&mut store, "__guest_call")
+            .map_err(|_| WapcError::GuestCallNotFound)?;
+        Ok(Instance { store, guest_call })
+    }
+
+    /// The timeout in epoch ticks; `u64::MAX` (never) without a timeout.
+    fn deadline_ticks(&self) -> u64 {
+        self.limits.timeout.map_or(u64::MAX, |t| {
+            let ticks = t.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1);
+            u64::try_from(ticks).unwrap_or(u64::MAX)
+        })
+    }
+
+    fn arm_deadline(&self, store: &mut Store<StoreData>) {
+        store.set_epoch_deadline(self.deadline_ticks());
+        store.epoch_deadline_trap();
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A module compiled and linked against the waPC and WASI imports.
+pub struct CompiledModule {
+    pre: InstancePre<StoreData>,
+}
+
+/// Errors of the waPC protocol, worded as the `wapc` crate words them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WapcError {
+    InitFailed(String),
+    GuestCallNotFound,
+    GuestCallFailure(String),
+}
+
+impl std::fmt::Display for WapcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WapcError::InitFailed(m) => write!(f, "Initialization failed: {m}"),
+            WapcError::GuestCallNotFound => {
+                f.write_str("Guest call function (__guest_call) not exported by wasm module.")
+            }
+            WapcError::GuestCallFailure(m) => write!(f, "Guest call failure: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for WapcError {}
+
+/// One live instance of a policy.
+pub struct Instance {
+    store: Store<StoreData>,
+    guest_call: TypedFunc<(i32, i32), i32>,
+}
+
+impl Instance {
+    /// Invokes the waPC operation `op` with `payload` (the `WapcHost::call` sequence).
+    pub fn call(&mut self, op: &str, payload: &[u8]) -> Result<Vec<u8>, WapcError> {
+        let wapc = &mut self.store.data_mut().wapc;
+        *wapc = WapcState {
+            invocation: Some((op.as_bytes().to_vec(), payload.to_vec())),
+            ..WapcState::default()
+        };
+        let (op_len, msg_len) = (len_i32(op.len()), len_i32(payload.len()));
+        let deadline = self.store.data().deadline_ticks;
+        self.store.set_epoch_deadline(deadline);
+        let outcome = self.guest_call.call(&mut self.store, (op_len, msg_len));
+        let wapc = std::mem::take(&mut self.store.data_mut().wapc);
+        match outcome {
+            Ok(1) => wapc.guest_response.ok_or_else(|| {
+                WapcError::GuestCallFailure(
+                    "No error message OR response set for call success".into(),
+                )
+            }),
+            Ok(_) => Err(WapcError::GuestCallFailure(
+                wapc.guest_error
+                    .unwrap_or_else(|| "No error message set for call failure".into()),
+            )),
+            Err(err) => {
+                if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+                    Err(WapcError::GuestCallFailure(DEADLINE_MESSAGE.into()))
+                } else {
+                    Err(WapcError::GuestCallFailure(err.to_string()))
+                }
+            }
+        }
+    }
+}
+
+fn len_i32(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+pub(crate) struct StoreData {
+    wasi: WasiCtx,
+    limits: StoreLimits,
+    wapc: WapcState,
+    ctx: Arc<EvaluationContext>,
+    deadline_ticks: u64,
+}
+
+/// Per-call protocol buffers (wapc's `ModuleState`).
+#[derive(Default)]
+struct WapcState {
+    invocation: Option<(Vec<u8>, Vec<u8>)>,
+    guest_response: Option<Vec<u8>>,
+    guest_error: Option<String>,
+    host_response: Option<Vec<u8>>,
+    host_error: Option<String>,
+}
+
+fn memory(caller: &mut Caller<'_, StoreData>) -> wasmtime::Result<Memory> {
+    caller
+        .get_export("memory")
+        .and_then(|e| e.into_memory())
+        .ok_or_else(|| wasmtime::Error::msg("Cannot find 'mem' export"))
+}
+
+fn read(caller: &mut Caller<'_, StoreData>, ptr: i32, len: i32) -> wasmtime::Result<Vec<u8>> {
+    let mem = memory(caller)?;
+    let mut buf = vec![0; usize::try_from(len).map_err(|_| wasmtime::Error::msg("negative length"))?];
+    let offset = usize::try_from(ptr).map_err(|_| wasmtime::Error::msg("negative pointer"))?;
+    mem.read(&*caller, offset, &mut buf)?;
+    Ok(buf)
+}
+
+fn write(caller: &mut Caller<'_, StoreData>, ptr: i32, bytes: &[u8]) -> wasmtime::Result<()> {
+    let mem = memory(caller)?;
+    let offset = usize::try_from(ptr).map_err(|_| wasmtime::Error::msg("negative pointer"))?;
+    mem.write(&mut *caller, offset, bytes)?;
+    Ok(())
+}
+
+fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        "wapc",
+        "__guest_request",
+        |mut caller: Caller<'_, StoreData>, op_ptr: i32, msg_ptr: i32| -> wasmtime::Result<()> {
+            let Some((op, msg)) = caller.data().wapc.invocation.clone() else {
+                return Ok(());
+            };
+            write(&mut caller, msg_ptr, &msg)?;
+            write(&mut caller, op_ptr, &op)
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__guest_response",
+        |mut caller: Caller<'_, StoreData>, ptr: i32, len: i32| -> wasmtime::Result<()> {
+            let bytes = read(&mut caller, ptr, len)?;
+            caller.data_mut().wapc.guest_response = Some(bytes);
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__guest_error",
+        |mut caller: Caller<'_, StoreData>, ptr: i32, len: i32| -> wasmtime::Result<()> {
+            let bytes = read(&mut caller, ptr, len)?;
+            caller.data_mut().wapc.guest_error = Some(String::from_utf8_lossy(&bytes).into_owned());
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__host_call",
+        |mut caller: Caller<'_, StoreData>,
+         bd_ptr: i32,
+         bd_len: i32,
+         ns_ptr: i32,
+         ns_len: i32,
+         op_ptr: i32,
+         op_len: i32,
+         ptr: i32,
+         len: i32|
+         -> wasmtime::Result<i32> {
+            let binding = String::from_utf8_lossy(&read(&mut caller, bd_ptr, bd_len)?).into_owned();
+            let namespace = String::from_utf8_lossy(&read(&mut caller, ns_ptr, ns_len)?).into_owned();
+            let operation = String::from_utf8_lossy(&read(&mut caller, op_ptr, op_len)?).into_owned();
+            let payload = read(&mut caller, ptr, len)?;
+            let ctx = caller.data().ctx.clone();
+            let outcome = capabilities::dispatch(&ctx, &binding, &namespace, &operation, &payload);
+            let wapc = &mut caller.data_mut().wapc;
+            wapc.host_response = None;
+            wapc.host_error = None;
+            Ok(match outcome {
+                Ok(response) => {
+                    wapc.host_response = Some(response);
+                    1
+                }
+                Err(error) => {
+                    wapc.host_error = Some(error);
+                    0
+                }
+            })
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__host_response_len",
+        |caller: Caller<'_, StoreData>| -> i32 {
+            caller.data().wapc.host_response.as_ref().map_or(0, |r| len_i32(r.len()))
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__host_response",
+        |mut caller: Caller<'_, StoreData>, ptr: i32| -> wasmtime::Result<()> {
+            if let Some(response) = caller.data().wapc.host_response.clone() {
+                write(&mut caller, ptr, &response)?;
+            }
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__host_error_len",
+        |caller: Caller<'_, StoreData>| -> i32 {
+            caller.data().wapc.host_error.as_ref().map_or(0, |e| len_i32(e.len()))
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__host_error",
+        |mut caller: Caller<'_, StoreData>, ptr: i32| -> wasmtime::Result<()> {
+            if let Some(error) = caller.data().wapc.host_error.clone() {
+                write(&mut caller, ptr, error.as_bytes())?;
+            }
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        "wapc",
+        "__console_log",
+        |mut caller: Caller<'_, StoreData>, ptr: i32, len: i32| -> wasmtime::Result<()> {
+            let bytes = read(&mut caller, ptr, len)?;
+            let ctx = caller.data().ctx.clone();
+            ctx.log("info", &String::from_utf8_lossy(&bytes));
+            Ok(())
+        },
+    )?;
+    Ok(())
+}
+
+/// wasmtime has its own error type; the rest of the host speaks anyhow.
+pub(crate) fn anyhow_of(e: wasmtime::Error) -> anyhow::Error {
+    anyhow::anyhow!("{e:?}")
+}

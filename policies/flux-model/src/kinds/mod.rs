@@ -1,0 +1,187 @@
+//! Typed views of the Flux kinds and the table of API versions each one serves.
+//!
+//! One struct per kind covers every served version: fields that only some versions have
+//! are `Option`s, and unknown fields are ignored, so a rule reads the same struct for
+//! `v1beta1`, `v1beta2` and `v1`. Rules that care about a version difference (for example
+//! GitRepository `verify.mode`, whose enum changed) look at [`crate::Resource::version`].
+
+pub mod helm;
+pub mod image;
+pub mod kustomize;
+pub mod notification;
+pub mod source;
+
+use std::fmt;
+
+/// The Flux API groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiGroup {
+    Source,
+    Kustomize,
+    Helm,
+    Image,
+    Notification,
+}
+
+impl ApiGroup {
+    pub const fn name(self) -> &'static str {
+        match self {
+            ApiGroup::Source => "source.toolkit.fluxcd.io",
+            ApiGroup::Kustomize => "kustomize.toolkit.fluxcd.io",
+            ApiGroup::Helm => "helm.toolkit.fluxcd.io",
+            ApiGroup::Image => "image.toolkit.fluxcd.io",
+            ApiGroup::Notification => "notification.toolkit.fluxcd.io",
+        }
+    }
+
+    /// Every version of the group served by a supported Flux release (2.2 up to 2.9),
+    /// oldest first. Flux 2.7 stopped serving the `v1beta1`/`v2beta1` versions and 2.8 the
+    /// `v1beta2`/`v2beta2` ones, but clusters still run those releases.
+    pub const fn served_versions(self) -> &'static [&'static str] {
+        match self {
+            ApiGroup::Source | ApiGroup::Kustomize | ApiGroup::Image => {
+                &["v1beta1", "v1beta2", "v1"]
+            }
+            ApiGroup::Helm => &["v2beta1", "v2beta2", "v2"],
+            ApiGroup::Notification => &["v1beta1", "v1beta2", "v1beta3", "v1"],
+        }
+    }
+}
+
+/// A Flux kind, with its group, plural resource name and the versions that serve it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FluxKind {
+    GitRepository,
+    OciRepository,
+    HelmRepository,
+    HelmChart,
+    Bucket,
+    Kustomization,
+    HelmRelease,
+    ImageRepository,
+    ImagePolicy,
+    ImageUpdateAutomation,
+    Alert,
+    Provider,
+    Receiver,
+}
+
+impl FluxKind {
+    pub const ALL: [FluxKind; 13] = [
+        FluxKind::GitRepository,
+        FluxKind::OciRepository,
+        FluxKind::HelmRepository,
+        FluxKind::HelmChart,
+        FluxKind::Bucket,
+        FluxKind::Kustomization,
+        FluxKind::HelmRelease,
+        FluxKind::ImageRepository,
+        FluxKind::ImagePolicy,
+        FluxKind::ImageUpdateAutomation,
+        FluxKind::Alert,
+        FluxKind::Provider,
+        FluxKind::Receiver,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            FluxKind::GitRepository => "GitRepository",
+            FluxKind::OciRepository => "OCIRepository",
+            FluxKind::HelmRepository => "HelmRepository",
+            FluxKind::HelmChart => "HelmChart",
+            FluxKind::Bucket => "Bucket",
+            FluxKind::Kustomization => "Kustomization",
+            FluxKind::HelmRelease => "HelmRelease",
+            FluxKind::ImageRepository => "ImageRepository",
+            FluxKind::ImagePolicy => "ImagePolicy",
+            FluxKind::ImageUpdateAutomation => "ImageUpdateAutomation",
+            FluxKind::Alert => "Alert",
+            FluxKind::Provider => "Provider",
+            FluxKind::Receiver => "Receiver",
+        }
+    }
+
+    /// The lower-case plural used in webhook rules (`resources:`).
+    pub const fn resource(self) -> &'static str {
+        match self {
+            FluxKind::GitRepository => "gitrepositories",
+            FluxKind::OciRepository => "ocirepositories",
+            FluxKind::HelmRepository => "helmrepositories",
+            FluxKind::HelmChart => "helmcharts",
+            FluxKind::Bucket => "buckets",
+            FluxKind::Kustomization => "kustomizations",
+            FluxKind::HelmRelease => "helmreleases",
+            FluxKind::ImageRepository => "imagerepositories",
+            FluxKind::ImagePolicy => "imagepolicies",
+            FluxKind::ImageUpdateAutomation => "imageupdateautomations",
+            FluxKind::Alert => "alerts",
+            FluxKind::Provider => "providers",
+            FluxKind::Receiver => "receivers",
+        }
+    }
+
+    pub const fn group(self) -> ApiGroup {
+        match self {
+            FluxKind::GitRepository
+            | FluxKind::OciRepository
+            | FluxKind::HelmRepository
+            | FluxKind::HelmChart
+            | FluxKind::Bucket => ApiGroup::Source,
+            FluxKind::Kustomization => ApiGroup::Kustomize,
+            FluxKind::HelmRelease => ApiGroup::Helm,
+            FluxKind::ImageRepository | FluxKind::ImagePolicy | FluxKind::ImageUpdateAutomation => {
+                ApiGroup::Image
+            }
+            FluxKind::Alert | FluxKind::Provider | FluxKind::Receiver => ApiGroup::Notification,
+        }
+    }
+
+    /// Versions in which this kind is served (a subset of the group's versions:
+    /// OCIRepository has no `v1beta1`, Alert and Provider have no `v1`, Receiver no `v1beta3`).
+    pub fn served_versions(self) -> &'static [&'static str] {
+        match self {
+            FluxKind::OciRepository => &["v1beta2", "v1"],
+            FluxKind::Alert | FluxKind::Provider => &["v1beta1", "v1beta2", "v1beta3"],
+            FluxKind::Receiver => &["v1beta1", "v1beta2", "v1"],
+            k => k.group().served_versions(),
+        }
+    }
+
+    /// Whether `api_version` (`group/version`) is a served version of this kind.
+    pub fn serves(self, api_version: &str) -> bool {
+        let (group, version) = crate::object::split_api_version(api_version);
+        group == self.group().name() && self.served_versions().contains(&version)
+    }
+
+    /// `group/version` strings of every served version, for messages.
+    pub fn served_api_versions(self) -> Vec<String> {
+        self.served_versions()
+            .iter()
+            .map(|v| format!("{}/{}", self.group().name(), v))
+            .collect()
+    }
+}
+
+impl fmt::Display for FluxKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn served_versions_per_kind() {
+        assert!(FluxKind::GitRepository.serves("source.toolkit.fluxcd.io/v1beta1"));
+        assert!(FluxKind::GitRepository.serves("source.toolkit.fluxcd.io/v1"));
+        assert!(!FluxKind::GitRepository.serves("source.toolkit.fluxcd.io/v2"));
+        assert!(!FluxKind::GitRepository.serves("kustomize.toolkit.fluxcd.io/v1"));
+        assert!(!FluxKind::OciRepository.serves("source.toolkit.fluxcd.io/v1beta1"));
+        assert!(FluxKind::HelmRelease.serves("helm.toolkit.fluxcd.io/v2beta1"));
+        assert!(FluxKind::Alert.serves("notification.toolkit.fluxcd.io/v1beta3"));
+        assert!(!FluxKind::Alert.serves("notification.toolkit.fluxcd.io/v1"));
+        assert!(FluxKind::Receiver.serves("notification.toolkit.fluxcd.io/v1"));
+    }
+}

@@ -1,0 +1,59 @@
+//! Shared plumbing for every fluxgate policy.
+//!
+//! * [`kinds`]: typed, unknown-field tolerant serde views of the Flux kinds, one struct per
+//!   kind covering every served API version (version-specific fields are `Option`s).
+//! * [`request`]: the admission request a policy receives, with helpers for the operation,
+//!   the user and the (old) object.
+//! * [`verdict`]: one way to say no — a [`Violation`](verdict::Violation) names the field and the
+//!   fix, a [`Verdict`](verdict::Verdict) names the object.
+//! * [`review`]: the common admission flow for a policy that checks one Flux object.
+//! * [`entry`]: the waPC glue behind [`export_policy!`], so each policy's `lib.rs` stays short.
+//!
+//! Everything except the macro is plain functions over plain data: the same rule code runs
+//! in the wasm policy, in native unit tests, and in offline tools.
+
+pub mod entry;
+pub mod kinds;
+pub mod object;
+pub mod request;
+pub mod review;
+pub mod settings;
+pub mod verdict;
+
+pub use kinds::{ApiGroup, FluxKind};
+pub use object::{ObjectMeta, ObjectRef, Resource};
+pub use request::{AdmissionRequest, Operation, UserInfo};
+pub use settings::PolicySettings;
+pub use verdict::{Verdict, Violation};
+
+#[doc(hidden)]
+pub use kubewarden_policy_sdk as sdk;
+
+/// Exports the waPC entry points (`wapc_init` registering `validate`, `validate_settings`
+/// and `protocol_version`) for a policy made of a settings type and a rule function
+/// `fn(&AdmissionRequest, &Settings) -> Verdict`.
+///
+/// ```ignore
+/// flux_model::export_policy!(settings = Settings, rule = rules::evaluate);
+/// ```
+#[macro_export]
+macro_rules! export_policy {
+    (settings = $settings:ty, rule = $rule:path $(,)?) => {
+        fn __fluxgate_validate(payload: &[u8]) -> $crate::sdk::wapc_guest::CallResult {
+            Ok($crate::entry::validate::<$settings>(payload, $rule))
+        }
+
+        fn __fluxgate_validate_settings(payload: &[u8]) -> $crate::sdk::wapc_guest::CallResult {
+            Ok($crate::entry::validate_settings::<$settings>(payload))
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn wapc_init() {
+            use $crate::sdk::wapc_guest::register_function;
+            register_function("validate", __fluxgate_validate);
+            register_function("validate_settings", __fluxgate_validate_settings);
+            register_function("protocol_version", $crate::sdk::protocol_version_guest);
+        }
+    };
+}
