@@ -46,7 +46,11 @@ impl Metadata {
 
     /// The metadata embedded by `kwctl annotate` (the first such section, as Kubewarden
     /// reads it), or `None` for an unannotated module.
+    /// WebAssembly text (accepted by the runtime for tests) carries no metadata.
     pub fn from_module(wasm: &[u8]) -> anyhow::Result<Option<Self>> {
+        if !wasm.starts_with(b"\0asm") {
+            return Ok(None);
+        }
         for payload in wasmparser::Parser::new(0).parse_all(wasm) {
             if let wasmparser::Payload::CustomSection(section) = payload?
                 && section.name() == CUSTOM_SECTION

@@ -221,13 +221,13 @@ impl Instance {
                 wapc.guest_error
                     .unwrap_or_else(|| "No error message set for call failure".into()),
             )),
-            Err(err) => {
-                if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-                    Err(WapcError::GuestCallFailure(DEADLINE_MESSAGE.into()))
-                } else {
-                    Err(WapcError::GuestCallFailure(err.to_string()))
-                }
-            }
+            Err(err) => Err(WapcError::GuestCallFailure(match err.downcast_ref::<Trap>() {
+                Some(Trap::Interrupt) => DEADLINE_MESSAGE.into(),
+                // The trap itself ("wasm trap: wasm `unreachable` instruction executed"),
+                // not the backtrace wasmtime wraps it in.
+                Some(trap) => trap.to_string(),
+                None => err.to_string(),
+            })),
         }
     }
 }

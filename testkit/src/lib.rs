@@ -1,0 +1,7 @@
+//! fluxgate's fixture testkit: the fixture format ([`fixture`]), strict validation against
+//! the real Flux CRD schemas ([`schema`]) and the replay of every fixture through the built
+//! wasm policies with the host library ([`runner`]).
+
+pub mod fixture;
+pub mod runner;
+pub mod schema;

@@ -1,0 +1,168 @@
+//! The fixture format: one admission case per YAML file, readable on one screen.
+//!
+//! ```yaml
+//! description: Tag verification on a branch cannot work
+//! operation: CREATE                 # default CREATE; DELETE uses oldObject
+//! user: system:serviceaccount:apps:deployer   # request.userInfo.username (default below)
+//! settings: {allowedModes: [Tag]}   # default: no settings
+//! clusterState: {resources: [...], canI: [...]}   # served to host capabilities
+//! object: {apiVersion: ..., kind: ..., metadata: ..., spec: ...}
+//! oldObject: {...}                  # UPDATE and DELETE
+//! malformed: why the object deliberately breaks its CRD schema
+//! expect:
+//!   allowed: false
+//!   message: spec.ref               # substring (or a list of substrings) of status.message
+//!   code: 400                       # optional
+//! ```
+//! A settings case says `expect: {settingsValid: false, message: ...}` instead.
+
+use fluxgate_host::admission::{AdmissionRequest, GroupVersionKind, GroupVersionResource, UserInfo};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Who applies objects in a Flux cluster unless a fixture says otherwise.
+pub const DEFAULT_USER: &str = "system:serviceaccount:flux-system:kustomize-controller";
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Fixture {
+    pub description: String,
+    #[serde(default = "create")]
+    pub operation: String,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+    #[serde(default)]
+    pub settings: Value,
+    #[serde(default)]
+    pub cluster_state: Option<Value>,
+    #[serde(default)]
+    pub object: Value,
+    #[serde(default)]
+    pub old_object: Value,
+    #[serde(default)]
+    pub malformed: Option<String>,
+    pub expect: Expect,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Expect {
+    #[serde(default)]
+    pub allowed: Option<bool>,
+    #[serde(default)]
+    pub message: Substrings,
+    #[serde(default)]
+    pub code: Option<u16>,
+    #[serde(default)]
+    pub warning: Option<String>,
+    #[serde(default = "yes")]
+    pub settings_valid: bool,
+}
+
+/// One substring or several.
+#[derive(Deserialize, Debug, Default)]
+#[serde(untagged)]
+pub enum Substrings {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Substrings {
+    pub fn as_slice(&self) -> &[String] {
+        match self {
+            Substrings::None => &[],
+            Substrings::One(s) => std::slice::from_ref(s),
+            Substrings::Many(v) => v,
+        }
+    }
+}
+
+fn create() -> String {
+    "CREATE".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Fixture {
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let fixture: Fixture = serde_yaml::from_str(text)?;
+        if fixture.expect.settings_valid {
+            anyhow::ensure!(
+                fixture.expect.allowed.is_some(),
+                "expect.allowed is required (or expect.settingsValid: false for a settings case)"
+            );
+        } else {
+            anyhow::ensure!(
+                fixture.expect.allowed.is_none(),
+                "a settings case (settingsValid: false) never reaches validate: drop expect.allowed"
+            );
+        }
+        Ok(fixture)
+    }
+
+    /// The object the request is about: `object`, or `oldObject` for DELETE.
+    fn subject(&self) -> &Value {
+        if self.object.is_object() { &self.object } else { &self.old_object }
+    }
+
+    /// The AdmissionRequest the API server would send for this case.
+    pub fn request(&self, uid: &str) -> AdmissionRequest {
+        let subject = self.subject();
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let api_version = text(&subject["apiVersion"]);
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
+        let kind = text(&subject["kind"]);
+        let resource = flux_model::FluxKind::ALL
+            .iter()
+            .find(|k| k.name() == kind)
+            .map_or_else(|| format!("{}s", kind.to_lowercase()), |k| k.resource().to_string());
+        let username = self.user.clone().unwrap_or_else(|| DEFAULT_USER.to_string());
+        let groups = self.groups.clone().unwrap_or_else(|| default_groups(&username));
+        let non_empty = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+        AdmissionRequest {
+            uid: uid.to_string(),
+            kind: GroupVersionKind {
+                group: group.to_string(),
+                version: version.to_string(),
+                kind,
+            },
+            resource: GroupVersionResource {
+                group: group.to_string(),
+                version: version.to_string(),
+                resource,
+            },
+            name: non_empty(&subject["metadata"]["name"]),
+            namespace: non_empty(&subject["metadata"]["namespace"]),
+            operation: self.operation.clone(),
+            user_info: UserInfo {
+                username: Some(username),
+                groups: Some(groups),
+                ..Default::default()
+            },
+            object: (!self.object.is_null()).then(|| self.object.clone()),
+            old_object: (!self.old_object.is_null()).then(|| self.old_object.clone()),
+            dry_run: self.dry_run,
+            ..Default::default()
+        }
+    }
+}
+
+/// The groups Kubernetes gives a user: service accounts get their namespace's group.
+fn default_groups(username: &str) -> Vec<String> {
+    match flux_model::request::service_account_of(username) {
+        Some((ns, _)) => vec![
+            "system:serviceaccounts".into(),
+            format!("system:serviceaccounts:{ns}"),
+            "system:authenticated".into(),
+        ],
+        None => vec!["system:authenticated".into()],
+    }
+}
