@@ -94,8 +94,7 @@ impl AdmissionRequest {
 }
 
 fn serde_path_to_error_like(value: Value) -> anyhow::Result<AdmissionRequest> {
-    serde_json::from_value(value)
-        .map_err(|e| anyhow::anyhow!("not a valid AdmissionRequest: {e}"))
+    serde_json::from_value(value).map_err(|e| anyhow::anyhow!("not a valid AdmissionRequest: {e}"))
 }
 
 /// Kubernetes `admission/v1` AdmissionResponse, as `kwctl run` prints it.
@@ -171,12 +170,11 @@ impl AdmissionResponse {
             }
             (None, _) => None,
         };
-        let status = (answer.message.is_some() || answer.code.is_some()).then(|| {
-            AdmissionResponseStatus {
+        let status =
+            (answer.message.is_some() || answer.code.is_some()).then(|| AdmissionResponseStatus {
                 message: answer.message.clone(),
                 code: answer.code,
-            }
-        });
+            });
         AdmissionResponse {
             uid: uid.to_string(),
             allowed: answer.accepted,
@@ -236,8 +234,16 @@ pub fn validate(
 }
 
 /// Runs `validate` on an existing instance.
-pub fn validate_on(instance: &mut Instance, request: &AdmissionRequest, settings: &Value) -> AdmissionResponse {
-    let settings = if settings.is_null() { json!({}) } else { settings.clone() };
+pub fn validate_on(
+    instance: &mut Instance,
+    request: &AdmissionRequest,
+    settings: &Value,
+) -> AdmissionResponse {
+    let settings = if settings.is_null() {
+        json!({})
+    } else {
+        settings.clone()
+    };
     let payload = json!({"request": request, "settings": settings});
     let payload = match serde_json::to_vec(&payload) {
         Ok(p) => p,
@@ -245,43 +251,65 @@ pub fn validate_on(instance: &mut Instance, request: &AdmissionRequest, settings
     };
     match instance.call("validate", &payload) {
         Ok(bytes) => match serde_json::from_slice::<ValidationResponse>(&bytes) {
-            Ok(answer) => AdmissionResponse::from_policy(&request.uid, request.object.as_ref(), &answer),
+            Ok(answer) => {
+                AdmissionResponse::from_policy(&request.uid, request.object.as_ref(), &answer)
+            }
             Err(e) => AdmissionResponse::reject_internal_server_error(
                 &request.uid,
                 format!("cannot deserialize policy response: {e}"),
             ),
         },
-        Err(WapcError::GuestCallFailure(m)) if m.contains(DEADLINE_MESSAGE) => AdmissionResponse::reject(
-            &request.uid,
-            "Policy execution interrupted because it exceeded the allowed execution time".into(),
-            500,
-        ),
+        Err(WapcError::GuestCallFailure(m)) if m.contains(DEADLINE_MESSAGE) => {
+            AdmissionResponse::reject(
+                &request.uid,
+                "Policy execution interrupted because it exceeded the allowed execution time"
+                    .into(),
+                500,
+            )
+        }
         Err(e) => AdmissionResponse::reject_internal_server_error(&request.uid, e),
     }
 }
 
 /// Runs `validate_settings` (the payload is the settings object alone; null means `{}`).
-pub fn validate_settings(runtime: &Runtime, policy: &Policy, ctx: Arc<EvaluationContext>, settings: &Value) -> SettingsValidationResponse {
-    let settings = if settings.is_null() { json!({}) } else { settings.clone() };
+pub fn validate_settings(
+    runtime: &Runtime,
+    policy: &Policy,
+    ctx: Arc<EvaluationContext>,
+    settings: &Value,
+) -> SettingsValidationResponse {
+    let settings = if settings.is_null() {
+        json!({})
+    } else {
+        settings.clone()
+    };
     let result = runtime
         .instantiate(&policy.module, ctx)
         .and_then(|mut i| i.call("validate_settings", settings.to_string().as_bytes()));
     match result {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| SettingsValidationResponse {
-            valid: false,
-            message: Some(format!("error: {e:?}")),
-        }),
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).unwrap_or_else(|e| SettingsValidationResponse {
+                valid: false,
+                message: Some(format!("error: {e:?}")),
+            })
+        }
         Err(err) => SettingsValidationResponse {
             valid: false,
-            message: Some(format!("Error invoking settings validation callback: {err:?}")),
+            message: Some(format!(
+                "Error invoking settings validation callback: {err:?}"
+            )),
         },
     }
 }
 
 /// Calls `protocol_version` (empty payload) and returns the JSON string it answers.
-pub fn protocol_version(runtime: &Runtime, policy: &Policy, ctx: Arc<EvaluationContext>) -> anyhow::Result<String> {
+pub fn protocol_version(
+    runtime: &Runtime,
+    policy: &Policy,
+    ctx: Arc<EvaluationContext>,
+) -> anyhow::Result<String> {
     let mut instance = runtime.instantiate(&policy.module, ctx)?;
     let bytes = instance.call("protocol_version", &[])?;
-    Ok(serde_json::from_slice::<String>(&bytes)
-        .map_err(|e| anyhow::anyhow!("invalid protocol_version answer: {e}"))?)
+    serde_json::from_slice::<String>(&bytes)
+        .map_err(|e| anyhow::anyhow!("invalid protocol_version answer: {e}"))
 }

@@ -98,7 +98,10 @@ pub fn run(
 
     let expected = admission::validate(runtime, &policy, ctx.clone(), request, settings);
     let check = |r: AdmissionResponse| -> anyhow::Result<()> {
-        anyhow::ensure!(r == expected, "non-deterministic policy response: {r:?} vs {expected:?}");
+        anyhow::ensure!(
+            r == expected,
+            "non-deterministic policy response: {r:?} vs {expected:?}"
+        );
         Ok(())
     };
 
@@ -162,7 +165,11 @@ impl std::fmt::Display for BenchReport {
             self.wasm_bytes,
             if self.allowed { "allowed" } else { "rejected" }
         )?;
-        writeln!(f, "  {:<40} {:>12} {:>12} {:>8}", "", "median", "p99", "samples")?;
+        writeln!(
+            f,
+            "  {:<40} {:>12} {:>12} {:>8}",
+            "", "median", "p99", "samples"
+        )?;
         let rows = [
             ("compile (once per module)", self.compile),
             ("instantiate + wapc_init", self.instantiate),

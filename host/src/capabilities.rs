@@ -196,7 +196,11 @@ fn get_resource(ctx: &EvaluationContext, payload: &[u8]) -> Result<Vec<u8>, Stri
         })
 }
 
-fn list_resources(ctx: &EvaluationContext, payload: &[u8], namespaced: bool) -> Result<Vec<u8>, String> {
+fn list_resources(
+    ctx: &EvaluationContext,
+    payload: &[u8],
+    namespaced: bool,
+) -> Result<Vec<u8>, String> {
     let op = if namespaced {
         "kubernetes/list_resources_by_namespace"
     } else {
@@ -205,7 +209,9 @@ fn list_resources(ctx: &EvaluationContext, payload: &[u8], namespaced: bool) -> 
     let req: ListResources = parse(payload, op)?;
     ctx.check_access(&req.api_version, &req.kind)?;
     if namespaced && req.namespace.is_none() {
-        return Err(format!("cannot decode {op} request: missing field `namespace`"));
+        return Err(format!(
+            "cannot decode {op} request: missing field `namespace`"
+        ));
     }
     let labels = LabelSelector::parse(req.label_selector.as_deref().unwrap_or(""))?;
     let fields = FieldSelector::parse(req.field_selector.as_deref().unwrap_or(""))?;
@@ -214,7 +220,11 @@ fn list_resources(ctx: &EvaluationContext, payload: &[u8], namespaced: bool) -> 
         .resources
         .iter()
         .filter(|o| type_matches(o, &req.api_version, &req.kind))
-        .filter(|o| req.namespace.as_deref().is_none_or(|ns| str_at(o, "/metadata/namespace") == ns))
+        .filter(|o| {
+            req.namespace
+                .as_deref()
+                .is_none_or(|ns| str_at(o, "/metadata/namespace") == ns)
+        })
         .filter(|o| labels.matches(o) && fields.matches(o))
         .collect();
     let list = json!({
@@ -265,7 +275,9 @@ fn can_i(ctx: &EvaluationContext, payload: &[u8]) -> Result<Vec<u8>, String> {
     });
     let status = match answer {
         Some(a) => json!({"allowed": a.allowed, "reason": a.reason}),
-        None => json!({"allowed": false, "reason": "no matching canI entry in the fixture cluster state"}),
+        None => {
+            json!({"allowed": false, "reason": "no matching canI entry in the fixture cluster state"})
+        }
     };
     serde_json::to_vec(&status).map_err(|e| e.to_string())
 }
@@ -301,7 +313,8 @@ impl LabelSelector {
                 LabelTerm::In(k.trim().into(), vec![v.trim().into()], false)
             } else if let Some((k, v)) = t.split_once("==").or_else(|| t.split_once('=')) {
                 LabelTerm::In(k.trim().into(), vec![v.trim().into()], true)
-            } else if let Some((k, rest)) = t.split_once(" notin ").or_else(|| t.split_once(" in ")) {
+            } else if let Some((k, rest)) = t.split_once(" notin ").or_else(|| t.split_once(" in "))
+            {
                 let positive = !t.contains(" notin ");
                 let values = rest
                     .trim()
@@ -328,8 +341,12 @@ impl LabelSelector {
         let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
         self.0.iter().all(|term| match term {
             LabelTerm::Exists(k, want) => label(k).is_some() == *want,
-            LabelTerm::In(k, values, true) => label(k).is_some_and(|v| values.iter().any(|x| x == v)),
-            LabelTerm::In(k, values, false) => label(k).is_none_or(|v| !values.iter().any(|x| x == v)),
+            LabelTerm::In(k, values, true) => {
+                label(k).is_some_and(|v| values.iter().any(|x| x == v))
+            }
+            LabelTerm::In(k, values, false) => {
+                label(k).is_none_or(|v| !values.iter().any(|x| x == v))
+            }
         })
     }
 }
@@ -413,8 +430,14 @@ canI:
     }
 
     fn call(ctx: &EvaluationContext, op: &str, payload: Value) -> Result<Value, String> {
-        dispatch(ctx, "kubewarden", "kubernetes", op, payload.to_string().as_bytes())
-            .map(|b| serde_json::from_slice(&b).unwrap())
+        dispatch(
+            ctx,
+            "kubewarden",
+            "kubernetes",
+            op,
+            payload.to_string().as_bytes(),
+        )
+        .map(|b| serde_json::from_slice(&b).unwrap())
     }
 
     #[test]
@@ -431,9 +454,19 @@ canI:
     #[test]
     fn list_with_selectors() {
         let c = ctx();
-        let all = call(&c, "list_resources_all", json!({"api_version": "v1", "kind": "Namespace"})).unwrap();
+        let all = call(
+            &c,
+            "list_resources_all",
+            json!({"api_version": "v1", "kind": "Namespace"}),
+        )
+        .unwrap();
         assert_eq!(all["items"].as_array().unwrap().len(), 2);
-        let sel = call(&c, "list_resources_all", json!({"api_version": "v1", "kind": "Namespace", "label_selector": "tenant in (a,b)"})).unwrap();
+        let sel = call(
+            &c,
+            "list_resources_all",
+            json!({"api_version": "v1", "kind": "Namespace", "label_selector": "tenant in (a,b)"}),
+        )
+        .unwrap();
         assert_eq!(sel["items"][0]["metadata"]["name"], "apps");
         let none = call(&c, "list_resources_all", json!({"api_version": "v1", "kind": "Namespace", "label_selector": "!tenant", "field_selector": "metadata.name!=flux-system"})).unwrap();
         assert!(none["items"].as_array().unwrap().is_empty());
@@ -443,12 +476,28 @@ canI:
     fn can_i_and_routing() {
         let c = ctx();
         let sar = |user: &str| json!({"subject_access_review": {"user": user, "resource_attributes": {"verb": "create", "resource": "clusterrolebindings", "group": "rbac.authorization.k8s.io"}}, "disable_cache": false});
-        assert_eq!(call(&c, "can_i", sar("system:serviceaccount:apps:sa")).unwrap()["allowed"], true);
+        assert_eq!(
+            call(&c, "can_i", sar("system:serviceaccount:apps:sa")).unwrap()["allowed"],
+            true
+        );
         assert_eq!(call(&c, "can_i", sar("bob")).unwrap()["allowed"], false);
-        assert_eq!(dispatch(&c, "other", "x", "y", b"{}").unwrap_err(), "unknown binding: other");
-        assert_eq!(dispatch(&c, "kubewarden", "x", "y", b"{}").unwrap_err(), "unknown namespace: x");
+        assert_eq!(
+            dispatch(&c, "other", "x", "y", b"{}").unwrap_err(),
+            "unknown binding: other"
+        );
+        assert_eq!(
+            dispatch(&c, "kubewarden", "x", "y", b"{}").unwrap_err(),
+            "unknown namespace: x"
+        );
         assert!(dispatch(&c, "kubewarden", "oci", "v1/verify", b"{}").is_err());
-        dispatch(&c, "kubewarden", "tracing", "log", br#"{"level":"WARNING","message":"hi","line":3,"k":1}"#).unwrap();
+        dispatch(
+            &c,
+            "kubewarden",
+            "tracing",
+            "log",
+            br#"{"level":"WARNING","message":"hi","line":3,"k":1}"#,
+        )
+        .unwrap();
         assert_eq!(c.captured_logs(), [r#"[t] WARNING hi {"k":1}"#]);
     }
 }

@@ -16,7 +16,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "fluxgate", version, about = "Run Kubewarden waPC policies the way policy-server does")]
+#[command(
+    name = "fluxgate",
+    version,
+    about = "Run Kubewarden waPC policies the way policy-server does"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -153,13 +157,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = Runtime::new(Limits::default())?;
             let policy = Policy::load(&runtime, &policy)?;
             let settings = settings.load()?;
-            let answer = admission::validate_settings(&runtime, &policy, Default::default(), &settings);
+            let answer =
+                admission::validate_settings(&runtime, &policy, Default::default(), &settings);
             println!("{}", serde_json::to_string(&answer)?);
         }
         Command::ProtocolVersion { policy } => {
             let runtime = Runtime::new(Limits::default())?;
             let policy = Policy::load(&runtime, &policy)?;
-            println!("{}", admission::protocol_version(&runtime, &policy, Default::default())?);
+            println!(
+                "{}",
+                admission::protocol_version(&runtime, &policy, Default::default())?
+            );
         }
     }
     Ok(())
@@ -244,7 +252,12 @@ impl Session {
 
     /// kwctl validates settings before every run; so does fluxgate.
     fn check_settings(&self) -> anyhow::Result<()> {
-        let answer = admission::validate_settings(&self.runtime, &self.policy, self.ctx.clone(), &self.settings);
+        let answer = admission::validate_settings(
+            &self.runtime,
+            &self.policy,
+            self.ctx.clone(),
+            &self.settings,
+        );
         anyhow::ensure!(
             answer.valid,
             "Provided settings are not valid: {}",
@@ -257,11 +270,16 @@ impl Session {
 impl SettingsArgs {
     fn load(&self) -> anyhow::Result<Value> {
         if let Some(json) = &self.settings_json {
-            return serde_json::from_str(json).map_err(|e| anyhow::anyhow!("--settings-json is not valid JSON: {e}"));
+            return serde_json::from_str(json)
+                .map_err(|e| anyhow::anyhow!("--settings-json is not valid JSON: {e}"));
         }
         match &self.settings_path {
-            Some(path) => serde_yaml::from_str(&read_text(path)?)
-                .map_err(|e| anyhow::anyhow!("{}: settings are not valid JSON or YAML: {e}", path.display())),
+            Some(path) => serde_yaml::from_str(&read_text(path)?).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: settings are not valid JSON or YAML: {e}",
+                    path.display()
+                )
+            }),
             None => Ok(Value::Null),
         }
     }
@@ -272,5 +290,6 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 fn read_text(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+    std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
 }

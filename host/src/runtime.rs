@@ -84,9 +84,9 @@ impl Runtime {
         wasi_common::sync::add_to_linker(&mut linker, |d: &mut StoreData| &mut d.wasi)
             .map_err(anyhow_of)?;
         define_wapc_imports(&mut linker).map_err(anyhow_of)?;
-        let pre = linker.instantiate_pre(&module).map_err(|e| {
-            anyhow::anyhow!("the module cannot be linked as a waPC policy: {e}")
-        })?;
+        let pre = linker
+            .instantiate_pre(&module)
+            .map_err(|e| anyhow::anyhow!("the module cannot be linked as a waPC policy: {e}"))?;
         Ok(CompiledModule { pre })
     }
 
@@ -133,7 +133,10 @@ impl Runtime {
                     )));
                 }
                 // A WASI `proc_exit(0)` from `_start` is a normal end (tinygo's main does it).
-                if err.downcast_ref::<wasi_common::I32Exit>().is_some_and(|e| e.0 == 0) {
+                if err
+                    .downcast_ref::<wasi_common::I32Exit>()
+                    .is_some_and(|e| e.0 == 0)
+                {
                     continue;
                 }
                 return Err(WapcError::InitFailed(err.to_string()));
@@ -221,13 +224,15 @@ impl Instance {
                 wapc.guest_error
                     .unwrap_or_else(|| "No error message set for call failure".into()),
             )),
-            Err(err) => Err(WapcError::GuestCallFailure(match err.downcast_ref::<Trap>() {
-                Some(Trap::Interrupt) => DEADLINE_MESSAGE.into(),
-                // The trap itself ("wasm trap: wasm `unreachable` instruction executed"),
-                // not the backtrace wasmtime wraps it in.
-                Some(trap) => trap.to_string(),
-                None => err.to_string(),
-            })),
+            Err(err) => Err(WapcError::GuestCallFailure(
+                match err.downcast_ref::<Trap>() {
+                    Some(Trap::Interrupt) => DEADLINE_MESSAGE.into(),
+                    // The trap itself ("wasm trap: wasm `unreachable` instruction executed"),
+                    // not the backtrace wasmtime wraps it in.
+                    Some(trap) => trap.to_string(),
+                    None => err.to_string(),
+                },
+            )),
         }
     }
 }
@@ -263,7 +268,8 @@ fn memory(caller: &mut Caller<'_, StoreData>) -> wasmtime::Result<Memory> {
 
 fn read(caller: &mut Caller<'_, StoreData>, ptr: i32, len: i32) -> wasmtime::Result<Vec<u8>> {
     let mem = memory(caller)?;
-    let mut buf = vec![0; usize::try_from(len).map_err(|_| wasmtime::Error::msg("negative length"))?];
+    let mut buf =
+        vec![0; usize::try_from(len).map_err(|_| wasmtime::Error::msg("negative length"))?];
     let offset = usize::try_from(ptr).map_err(|_| wasmtime::Error::msg("negative pointer"))?;
     mem.read(&*caller, offset, &mut buf)?;
     Ok(buf)
@@ -320,8 +326,10 @@ fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
          len: i32|
          -> wasmtime::Result<i32> {
             let binding = String::from_utf8_lossy(&read(&mut caller, bd_ptr, bd_len)?).into_owned();
-            let namespace = String::from_utf8_lossy(&read(&mut caller, ns_ptr, ns_len)?).into_owned();
-            let operation = String::from_utf8_lossy(&read(&mut caller, op_ptr, op_len)?).into_owned();
+            let namespace =
+                String::from_utf8_lossy(&read(&mut caller, ns_ptr, ns_len)?).into_owned();
+            let operation =
+                String::from_utf8_lossy(&read(&mut caller, op_ptr, op_len)?).into_owned();
             let payload = read(&mut caller, ptr, len)?;
             let ctx = caller.data().ctx.clone();
             let outcome = capabilities::dispatch(&ctx, &binding, &namespace, &operation, &payload);
@@ -344,7 +352,12 @@ fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         "wapc",
         "__host_response_len",
         |caller: Caller<'_, StoreData>| -> i32 {
-            caller.data().wapc.host_response.as_ref().map_or(0, |r| len_i32(r.len()))
+            caller
+                .data()
+                .wapc
+                .host_response
+                .as_ref()
+                .map_or(0, |r| len_i32(r.len()))
         },
     )?;
     linker.func_wrap(
@@ -361,7 +374,12 @@ fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         "wapc",
         "__host_error_len",
         |caller: Caller<'_, StoreData>| -> i32 {
-            caller.data().wapc.host_error.as_ref().map_or(0, |e| len_i32(e.len()))
+            caller
+                .data()
+                .wapc
+                .host_error
+                .as_ref()
+                .map_or(0, |e| len_i32(e.len()))
         },
     )?;
     linker.func_wrap(

@@ -53,8 +53,14 @@ fn endless_loop_in_validate_is_cut_at_the_deadline() {
         response.message(),
         Some("Policy execution interrupted because it exceeded the allowed execution time")
     );
-    assert!(elapsed >= Duration::from_millis(190), "stopped too early: {elapsed:?}");
-    assert!(elapsed < Duration::from_secs(5), "deadline not enforced: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(190),
+        "stopped too early: {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "deadline not enforced: {elapsed:?}"
+    );
 
     // The host is still usable afterwards: the next request gets a fresh instance.
     let again = admission::validate(&rt, &policy, ctx(), &request(), &Value::Null);
@@ -84,7 +90,10 @@ fn trap_becomes_internal_server_error() {
     assert!(!response.allowed);
     assert_eq!(response.status.as_ref().unwrap().code, Some(500));
     let message = response.message().unwrap();
-    assert!(message.starts_with("internal server error: Guest call failure: "), "{message}");
+    assert!(
+        message.starts_with("internal server error: Guest call failure: "),
+        "{message}"
+    );
     assert!(message.contains("unreachable"), "{message}");
 }
 
@@ -95,7 +104,10 @@ fn memory_cap_stops_a_runaway_guest() {
     let response = admission::validate(&rt, &policy, ctx(), &request(), &Value::Null);
     assert!(!response.allowed);
     assert!(
-        response.message().unwrap().starts_with("internal server error: Guest call failure: "),
+        response
+            .message()
+            .unwrap()
+            .starts_with("internal server error: Guest call failure: "),
         "{response:?}"
     );
 }
@@ -121,9 +133,13 @@ fn modules_that_are_not_wapc_guests_are_refused() {
     let response = admission::validate(&rt, &policy, ctx(), &request(), &Value::Null);
     assert_eq!(
         response.message(),
-        Some("internal server error: Guest call function (__guest_call) not exported by wasm module.")
+        Some(
+            "internal server error: Guest call function (__guest_call) not exported by wasm module."
+        )
     );
-    let err = Policy::from_bytes(&rt, "junk".into(), b"\0asm-not-really").err().unwrap();
+    let err = Policy::from_bytes(&rt, "junk".into(), b"\0asm-not-really")
+        .err()
+        .unwrap();
     assert!(!err.to_string().is_empty());
 }
 
@@ -137,7 +153,10 @@ fn accepting_policy_round_trip() {
         json!({"uid": "u-1", "allowed": true, "auditAnnotations": null, "warnings": ["accept-all"]})
     );
     assert!(admission::validate_settings(&rt, &policy, ctx(), &Value::Null).valid);
-    assert_eq!(admission::protocol_version(&rt, &policy, ctx()).unwrap(), "v1");
+    assert_eq!(
+        admission::protocol_version(&rt, &policy, ctx()).unwrap(),
+        "v1"
+    );
 }
 
 #[test]
@@ -153,10 +172,15 @@ fn host_capabilities_reach_the_guest_through_wasm() {
         allowed_resources: [("v1".to_string(), "Namespace".to_string())].into(),
         ..Default::default()
     });
-    let get = json!({"api_version": "v1", "kind": "Namespace", "name": "apps", "disable_cache": false});
+    let get =
+        json!({"api_version": "v1", "kind": "Namespace", "name": "apps", "disable_cache": false});
     let mut instance = rt.instantiate(&policy.module, granted).unwrap();
-    let answer: Value =
-        serde_json::from_slice(&instance.call("get_resource", get.to_string().as_bytes()).unwrap()).unwrap();
+    let answer: Value = serde_json::from_slice(
+        &instance
+            .call("get_resource", get.to_string().as_bytes())
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(answer["metadata"]["labels"]["team"], "a");
 
     // Without contextAwareResources the same call is refused, and the error reaches the guest.
@@ -165,7 +189,9 @@ fn host_capabilities_reach_the_guest_through_wasm() {
         ..Default::default()
     });
     let mut instance = rt.instantiate(&policy.module, refused).unwrap();
-    let err = instance.call("get_resource", get.to_string().as_bytes()).unwrap_err();
+    let err = instance
+        .call("get_resource", get.to_string().as_bytes())
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "Guest call failure: Policy has not been granted access to Kubernetes v1/Namespace \

@@ -16,7 +16,9 @@
 //! ```
 //! A settings case says `expect: {settingsValid: false, message: ...}` instead.
 
-use fluxgate_host::admission::{AdmissionRequest, GroupVersionKind, GroupVersionResource, UserInfo};
+use fluxgate_host::admission::{
+    AdmissionRequest, GroupVersionKind, GroupVersionResource, UserInfo,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -110,7 +112,11 @@ impl Fixture {
 
     /// The object the request is about: `object`, or `oldObject` for DELETE.
     fn subject(&self) -> &Value {
-        if self.object.is_object() { &self.object } else { &self.old_object }
+        if self.object.is_object() {
+            &self.object
+        } else {
+            &self.old_object
+        }
     }
 
     /// The AdmissionRequest the API server would send for this case.
@@ -123,9 +129,18 @@ impl Fixture {
         let resource = flux_model::FluxKind::ALL
             .iter()
             .find(|k| k.name() == kind)
-            .map_or_else(|| format!("{}s", kind.to_lowercase()), |k| k.resource().to_string());
-        let username = self.user.clone().unwrap_or_else(|| DEFAULT_USER.to_string());
-        let groups = self.groups.clone().unwrap_or_else(|| default_groups(&username));
+            .map_or_else(
+                || format!("{}s", kind.to_lowercase()),
+                |k| k.resource().to_string(),
+            );
+        let username = self
+            .user
+            .clone()
+            .unwrap_or_else(|| DEFAULT_USER.to_string());
+        let groups = self
+            .groups
+            .clone()
+            .unwrap_or_else(|| default_groups(&username));
         let non_empty = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
         AdmissionRequest {
             uid: uid.to_string(),

@@ -1,5 +1,8 @@
 //! `fluxgate-testkit [--root DIR] [POLICY...]`: replays the fixtures of every policy (or
 //! the named ones) through the release wasm modules and reports each failing case.
+//!
+//! `fluxgate-testkit export FIXTURE DIR`: writes the AdmissionRequest and settings a fixture
+//! stands for (DIR/request.json, DIR/settings.json), for `fluxgate run` and `fluxgate bench`.
 
 use fluxgate_testkit::runner::{self, Replayer};
 use std::path::PathBuf;
@@ -17,12 +20,25 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<bool> {
+    if std::env::args().nth(1).as_deref() == Some("export") {
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        let [fixture, dir] = args.as_slice() else {
+            anyhow::bail!("usage: fluxgate-testkit export FIXTURE DIR");
+        };
+        export(std::path::Path::new(fixture), std::path::Path::new(dir))?;
+        return Ok(true);
+    }
     let mut root = PathBuf::from(".");
     let mut only = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--root" => root = args.next().ok_or_else(|| anyhow::anyhow!("--root needs a directory"))?.into(),
+            "--root" => {
+                root = args
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("--root needs a directory"))?
+                    .into()
+            }
             "-h" | "--help" => {
                 println!("usage: fluxgate-testkit [--root DIR] [POLICY...]");
                 return Ok(true);
@@ -34,13 +50,22 @@ fn run() -> anyhow::Result<bool> {
         .into_iter()
         .filter(|p| only.is_empty() || only.contains(&p.name))
         .collect();
-    anyhow::ensure!(!policies.is_empty(), "no policy with fixtures found under {}", root.join("policies").display());
+    anyhow::ensure!(
+        !policies.is_empty(),
+        "no policy with fixtures found under {}",
+        root.join("policies").display()
+    );
     let replayer = Replayer::new(&root)?;
     let (mut passed, mut failed) = (0, 0);
     for policy in &policies {
         let results = replayer.replay(&root, policy)?;
         let bad = results.iter().filter(|r| !r.failures.is_empty()).count();
-        println!("{}: {} fixtures, {} failing", policy.name, results.len(), bad);
+        println!(
+            "{}: {} fixtures, {} failing",
+            policy.name,
+            results.len(),
+            bad
+        );
         for case in &results {
             if case.failures.is_empty() {
                 passed += 1;
@@ -58,4 +83,29 @@ fn run() -> anyhow::Result<bool> {
     }
     println!("fixtures: {passed} passed, {failed} failed");
     Ok(failed == 0)
+}
+
+fn export(fixture_path: &std::path::Path, dir: &std::path::Path) -> anyhow::Result<()> {
+    let fixture =
+        fluxgate_testkit::fixture::Fixture::parse(&std::fs::read_to_string(fixture_path)?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", fixture_path.display()))?;
+    let uid = fixture_path
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy();
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join("request.json"),
+        serde_json::to_string_pretty(&fixture.request(&uid))?,
+    )?;
+    let settings = if fixture.settings.is_null() {
+        serde_json::json!({})
+    } else {
+        fixture.settings.clone()
+    };
+    std::fs::write(
+        dir.join("settings.json"),
+        serde_json::to_string_pretty(&settings)?,
+    )?;
+    Ok(())
 }

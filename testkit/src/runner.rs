@@ -40,7 +40,11 @@ pub fn discover(root: &Path) -> anyhow::Result<Vec<PolicyUnderTest>> {
     for entry in std::fs::read_dir(root.join("policies"))? {
         let dir = entry?.path();
         if dir.join("fixtures").is_dir() {
-            let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let name = dir
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             found.push(PolicyUnderTest { name, dir });
         }
     }
@@ -78,7 +82,8 @@ impl Replayer {
             wasm_path.display()
         );
         let module = Policy::load(&self.runtime, &wasm_path)?;
-        let metadata = Metadata::from_yaml(&std::fs::read_to_string(policy.dir.join("metadata.yml"))?)?;
+        let metadata =
+            Metadata::from_yaml(&std::fs::read_to_string(policy.dir.join("metadata.yml"))?)?;
         policy
             .fixtures()?
             .into_iter()
@@ -87,7 +92,11 @@ impl Replayer {
     }
 
     fn case(&self, policy: &Policy, metadata: &Metadata, file: &Path) -> CaseResult {
-        let uid = file.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let uid = file
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let fixture = match std::fs::read_to_string(file)
             .map_err(anyhow::Error::from)
             .and_then(|t| Fixture::parse(&t))
@@ -123,7 +132,8 @@ impl Replayer {
         });
 
         let expect = &fixture.expect;
-        let settings = admission::validate_settings(&self.runtime, policy, ctx.clone(), &fixture.settings);
+        let settings =
+            admission::validate_settings(&self.runtime, policy, ctx.clone(), &fixture.settings);
         let mut response = None;
         if settings.valid != expect.settings_valid {
             failures.push(format!(
@@ -133,14 +143,29 @@ impl Replayer {
                 settings.message.as_deref().unwrap_or("no message")
             ));
         } else if !settings.valid {
-            check_substrings("settings message", settings.message.as_deref(), expect.message.as_slice(), &mut failures);
+            check_substrings(
+                "settings message",
+                settings.message.as_deref(),
+                expect.message.as_slice(),
+                &mut failures,
+            );
         } else {
-            let r = admission::validate(&self.runtime, policy, ctx.clone(), &fixture.request(&uid), &fixture.settings);
+            let r = admission::validate(
+                &self.runtime,
+                policy,
+                ctx.clone(),
+                &fixture.request(&uid),
+                &fixture.settings,
+            );
             check_response(&fixture, &uid, &r, &mut failures);
             response = Some(r);
         }
         if !failures.is_empty() {
-            failures.extend(ctx.captured_logs().into_iter().map(|l| format!("policy log: {l}")));
+            failures.extend(
+                ctx.captured_logs()
+                    .into_iter()
+                    .map(|l| format!("policy log: {l}")),
+            );
         }
         CaseResult {
             file: file.into(),
@@ -155,7 +180,11 @@ impl Replayer {
     fn schema_failures(&self, fixture: &Fixture) -> Vec<String> {
         let mut failures = Vec::new();
         let mut check = |label: &str, object: &Value, expect_valid: bool| {
-            let group = object["apiVersion"].as_str().unwrap_or_default().rsplit_once('/').map(|(g, _)| g);
+            let group = object["apiVersion"]
+                .as_str()
+                .unwrap_or_default()
+                .rsplit_once('/')
+                .map(|(g, _)| g);
             let is_flux = group.is_some_and(|g| g.ends_with(".toolkit.fluxcd.io"));
             if !is_flux {
                 return; // not a Flux object (or, for a malformed case, not an object at all)
@@ -175,7 +204,11 @@ impl Replayer {
         };
         check("object", &fixture.object, fixture.malformed.is_none());
         check("oldObject", &fixture.old_object, true);
-        if let Some(resources) = fixture.cluster_state.as_ref().and_then(|c| c["resources"].as_array()) {
+        if let Some(resources) = fixture
+            .cluster_state
+            .as_ref()
+            .and_then(|c| c["resources"].as_array())
+        {
             for (i, r) in resources.iter().enumerate() {
                 check(&format!("clusterState.resources[{i}]"), r, true);
             }
@@ -201,18 +234,30 @@ fn check_response(fixture: &Fixture, uid: &str, r: &AdmissionResponse, failures:
     if let Some(warning) = &expect.warning {
         let warnings = r.warnings.clone().unwrap_or_default();
         if !warnings.iter().any(|w| w.contains(warning.as_str())) {
-            failures.push(format!("warnings: expected one containing {warning:?}, got {warnings:?}"));
+            failures.push(format!(
+                "warnings: expected one containing {warning:?}, got {warnings:?}"
+            ));
         }
     }
     if r.uid != uid {
-        failures.push(format!("uid: expected {uid:?} copied from the request, got {:?}", r.uid));
+        failures.push(format!(
+            "uid: expected {uid:?} copied from the request, got {:?}",
+            r.uid
+        ));
     }
 }
 
-fn check_substrings(label: &str, actual: Option<&str>, expected: &[String], failures: &mut Vec<String>) {
+fn check_substrings(
+    label: &str,
+    actual: Option<&str>,
+    expected: &[String],
+    failures: &mut Vec<String>,
+) {
     for want in expected {
         if !actual.is_some_and(|a| a.contains(want.as_str())) {
-            failures.push(format!("{label}: expected to contain {want:?}, got {actual:?}"));
+            failures.push(format!(
+                "{label}: expected to contain {want:?}, got {actual:?}"
+            ));
         }
     }
 }

@@ -59,7 +59,9 @@ impl CrdSchemas {
         let schema = self
             .schemas
             .get(&(group.to_string(), version.to_string(), kind.to_string()))
-            .ok_or_else(|| format!("no CRD schema for {kind} {api_version} (add its CRD under testkit/crds)"))?;
+            .ok_or_else(|| {
+                format!("no CRD schema for {kind} {api_version} (add its CRD under testkit/crds)")
+            })?;
         let mut errors = Vec::new();
         check(schema, object, "", true, &mut errors);
         Ok(errors)
@@ -74,7 +76,10 @@ fn check(schema: &Value, value: &Value, path: &str, root: bool, errors: &mut Vec
         }
         return;
     }
-    if schema["x-kubernetes-int-or-string"].as_bool().unwrap_or(false) {
+    if schema["x-kubernetes-int-or-string"]
+        .as_bool()
+        .unwrap_or(false)
+    {
         if !(value.is_i64() || value.is_u64() || value.is_string()) {
             errors.push(format!("{at}: must be an integer or a string"));
         }
@@ -82,10 +87,7 @@ fn check(schema: &Value, value: &Value, path: &str, root: bool, errors: &mut Vec
     }
     for key in ["anyOf", "oneOf"] {
         if let Some(branches) = schema[key].as_array() {
-            let passing = branches
-                .iter()
-                .filter(|b| has_type(b, value))
-                .count();
+            let passing = branches.iter().filter(|b| has_type(b, value)).count();
             if passing == 0 || (key == "oneOf" && passing > 1) {
                 errors.push(format!("{at}: does not match {key}"));
             }
@@ -102,24 +104,39 @@ fn check(schema: &Value, value: &Value, path: &str, root: bool, errors: &mut Vec
     if let Some(options) = schema["enum"].as_array()
         && !options.contains(value)
     {
-        errors.push(format!("{at}: {value} is not one of {}", Value::Array(options.clone())));
+        errors.push(format!(
+            "{at}: {value} is not one of {}",
+            Value::Array(options.clone())
+        ));
     }
     match value {
         Value::String(s) => check_string(schema, s, at, errors),
         Value::Number(n) => {
             let x = n.as_f64().unwrap_or_default();
             if schema["minimum"].as_f64().is_some_and(|m| x < m) {
-                errors.push(format!("{at}: {x} is below the minimum {}", schema["minimum"]));
+                errors.push(format!(
+                    "{at}: {x} is below the minimum {}",
+                    schema["minimum"]
+                ));
             }
             if schema["maximum"].as_f64().is_some_and(|m| x > m) {
-                errors.push(format!("{at}: {x} is above the maximum {}", schema["maximum"]));
+                errors.push(format!(
+                    "{at}: {x} is above the maximum {}",
+                    schema["maximum"]
+                ));
             }
         }
         Value::Array(items) => {
-            if schema["maxItems"].as_u64().is_some_and(|m| items.len() as u64 > m) {
+            if schema["maxItems"]
+                .as_u64()
+                .is_some_and(|m| items.len() as u64 > m)
+            {
                 errors.push(format!("{at}: more than {} items", schema["maxItems"]));
             }
-            if schema["minItems"].as_u64().is_some_and(|m| (items.len() as u64) < m) {
+            if schema["minItems"]
+                .as_u64()
+                .is_some_and(|m| (items.len() as u64) < m)
+            {
                 errors.push(format!("{at}: fewer than {} items", schema["minItems"]));
             }
             if let Some(item_schema) = schema.get("items") {
@@ -150,16 +167,26 @@ fn has_type(schema: &Value, value: &Value) -> bool {
 fn check_string(schema: &Value, s: &str, at: &str, errors: &mut Vec<String>) {
     let len = s.chars().count() as u64;
     if schema["maxLength"].as_u64().is_some_and(|m| len > m) {
-        errors.push(format!("{at}: longer than {} characters", schema["maxLength"]));
+        errors.push(format!(
+            "{at}: longer than {} characters",
+            schema["maxLength"]
+        ));
     }
     if schema["minLength"].as_u64().is_some_and(|m| len < m) {
-        errors.push(format!("{at}: shorter than {} characters", schema["minLength"]));
+        errors.push(format!(
+            "{at}: shorter than {} characters",
+            schema["minLength"]
+        ));
     }
     if let Some(pattern) = schema["pattern"].as_str() {
         match Regex::new(pattern) {
-            Ok(re) if !re.is_match(s) => errors.push(format!("{at}: {s:?} does not match {pattern:?}")),
+            Ok(re) if !re.is_match(s) => {
+                errors.push(format!("{at}: {s:?} does not match {pattern:?}"))
+            }
             Ok(_) => {}
-            Err(e) => errors.push(format!("{at}: schema pattern {pattern:?} does not compile: {e}")),
+            Err(e) => errors.push(format!(
+                "{at}: schema pattern {pattern:?} does not compile: {e}"
+            )),
         }
     }
 }
@@ -171,13 +198,26 @@ fn check_object(
     root: bool,
     errors: &mut Vec<String>,
 ) {
-    let at = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
-    for required in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+    let at = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    for required in schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
         if !map.contains_key(required) {
             errors.push(format!("{}: required field is missing", at(required)));
         }
     }
-    let preserve = schema["x-kubernetes-preserve-unknown-fields"].as_bool().unwrap_or(false);
+    let preserve = schema["x-kubernetes-preserve-unknown-fields"]
+        .as_bool()
+        .unwrap_or(false);
     let properties = schema["properties"].as_object();
     let additional = schema.get("additionalProperties");
     for (key, value) in map {
@@ -225,10 +265,30 @@ mod tests {
             "metadata": {"name": "a"},
             "spec": {"url": "https://x", "interval": 5, "verify": {"mode": "Commit"}, "allowed": true}});
         let errors = s.validate(&bad).unwrap();
-        assert!(errors.iter().any(|e| e == "spec.allowed: field not declared in schema"), "{errors:?}");
-        assert!(errors.iter().any(|e| e.starts_with("spec.verify.mode: \"Commit\" is not one of")), "{errors:?}");
-        assert!(errors.iter().any(|e| e == "spec.verify.secretRef: required field is missing"), "{errors:?}");
-        assert!(errors.iter().any(|e| e.starts_with("spec.interval: invalid type: 5")), "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e == "spec.allowed: field not declared in schema"),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("spec.verify.mode: \"Commit\" is not one of")),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e == "spec.verify.secretRef: required field is missing"),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("spec.interval: invalid type: 5")),
+            "{errors:?}"
+        );
     }
 
     #[test]

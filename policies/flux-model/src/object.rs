@@ -137,7 +137,10 @@ mod tests {
             namespace: Some("ns".into()),
             ..Default::default()
         };
-        assert_eq!(ObjectRef::new("K", &meta, "other", "y").to_string(), "K ns/x");
+        assert_eq!(
+            ObjectRef::new("K", &meta, "other", "y").to_string(),
+            "K ns/x"
+        );
         assert_eq!(
             ObjectRef::new("ClusterRole", &ObjectMeta::default(), "", "admin").to_string(),
             "ClusterRole admin"

@@ -145,20 +145,32 @@ mod tests {
 
     #[test]
     fn update_without_spec_change_passes() {
-        let r = request("UPDATE", repo(json!({"url": "x"})), repo(json!({"url": "x"})));
+        let r = request(
+            "UPDATE",
+            repo(json!({"url": "x"})),
+            repo(json!({"url": "x"})),
+        );
         assert!(review(&r, FluxKind::GitRepository, deny_all).is_accepted());
-        let r = request("UPDATE", repo(json!({"url": "y"})), repo(json!({"url": "x"})));
+        let r = request(
+            "UPDATE",
+            repo(json!({"url": "y"})),
+            repo(json!({"url": "x"})),
+        );
         assert!(!review(&r, FluxKind::GitRepository, deny_all).is_accepted());
     }
 
     #[test]
     fn wrong_types_name_the_path() {
         let r = request("CREATE", repo(json!({"verify": {"mode": 3}})), json!(null));
-        let Verdict::Reject { message, code } = review(&r, FluxKind::GitRepository, deny_all) else {
+        let Verdict::Reject { message, code } = review(&r, FluxKind::GitRepository, deny_all)
+        else {
             panic!("expected a rejection")
         };
         assert_eq!(code, Some(400));
-        assert!(message.starts_with("GitRepository apps/r: spec.verify.mode: invalid type"), "{message}");
+        assert!(
+            message.starts_with("GitRepository apps/r: spec.verify.mode: invalid type"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -167,7 +179,9 @@ mod tests {
         obj["apiVersion"] = json!("source.toolkit.fluxcd.io/v9");
         let r = request("CREATE", obj, json!(null));
         let v = review(&r, FluxKind::GitRepository, deny_all);
-        assert!(matches!(v, Verdict::Reject { ref message, .. } if message.contains("source.toolkit.fluxcd.io/v1beta2")));
+        assert!(
+            matches!(v, Verdict::Reject { ref message, .. } if message.contains("source.toolkit.fluxcd.io/v1beta2"))
+        );
     }
 
     #[test]

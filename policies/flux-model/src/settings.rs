@@ -19,6 +19,10 @@ pub fn parse<S: PolicySettings>(raw: &serde_json::Value) -> Result<S, String> {
         defaults.validate()?;
         return Ok(defaults);
     }
+    // serde would also read a struct from a JSON array; settings are always a map.
+    if !raw.is_object() {
+        return Err(format!("settings: expected a map of settings, got {raw}"));
+    }
     let settings: S = serde_path_to_error::deserialize(raw).map_err(|e| {
         let path = e.path().to_string();
         if path.is_empty() || path == "." {

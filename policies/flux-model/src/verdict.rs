@@ -15,7 +15,11 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub fn new(field: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        problem: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
         Violation {
             field: field.into(),
             problem: problem.into(),
@@ -95,9 +99,10 @@ mod tests {
         assert_eq!(
             v,
             Verdict::Reject {
-                message: "GitRepository apps/podinfo: spec.verify: is missing; fix: add spec.verify \
+                message:
+                    "GitRepository apps/podinfo: spec.verify: is missing; fix: add spec.verify \
                           | spec.ref: is a branch; fix: use a tag"
-                    .into(),
+                        .into(),
                 code: None
             }
         );

@@ -4,12 +4,16 @@ use flux_model::{AdmissionRequest, FluxKind, ObjectRef, Verdict, Violation};
 
 /// Admission entry: GitRepository CREATE/UPDATE outside the exempt namespaces.
 pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
-    flux_model::review::review(request, FluxKind::GitRepository, |repo: &GitRepository, obj: &ObjectRef| {
-        if settings.exempt_namespaces.contains(&obj.namespace) {
-            return Vec::new();
-        }
-        check(repo, settings)
-    })
+    flux_model::review::review(
+        request,
+        FluxKind::GitRepository,
+        |repo: &GitRepository, obj: &ObjectRef| {
+            if settings.exempt_namespaces.contains(&obj.namespace) {
+                return Vec::new();
+            }
+            check(repo, settings)
+        },
+    )
 }
 
 /// Every way `repo` falls short of signature verification under `settings`.
@@ -25,7 +29,11 @@ pub fn check(repo: &GitRepository, settings: &Settings) -> Vec<Violation> {
         )];
     };
     let mut violations = Vec::new();
-    check_key_secret(verify.secret_ref.as_ref().map(|r| r.name.as_str()), settings, &mut violations);
+    check_key_secret(
+        verify.secret_ref.as_ref().map(|r| r.name.as_str()),
+        settings,
+        &mut violations,
+    );
     if let Some(mode) = check_mode(repo, verify.mode.as_deref(), settings, &mut violations) {
         check_tag_reference(repo, mode, &mut violations);
     }
@@ -118,40 +126,70 @@ mod tests {
 
     #[test]
     fn head_with_keys_passes() {
-        let r = repo("v1", json!({"url": "https://x", "verify": {"secretRef": {"name": "keys"}}}));
+        let r = repo(
+            "v1",
+            json!({"url": "https://x", "verify": {"secretRef": {"name": "keys"}}}),
+        );
         assert!(check(&r, &Settings::default()).is_empty());
     }
 
     #[test]
     fn missing_verify_and_secret() {
-        assert_eq!(fields(&check(&repo("v1", json!({})), &Settings::default())), ["spec.verify"]);
+        assert_eq!(
+            fields(&check(&repo("v1", json!({})), &Settings::default())),
+            ["spec.verify"]
+        );
         let r = repo("v1", json!({"verify": {"mode": "HEAD"}}));
-        assert_eq!(fields(&check(&r, &Settings::default())), ["spec.verify.secretRef.name"]);
+        assert_eq!(
+            fields(&check(&r, &Settings::default())),
+            ["spec.verify.secretRef.name"]
+        );
     }
 
     #[test]
     fn tag_mode_needs_tag_reference() {
-        let r = repo("v1", json!({"ref": {"branch": "main"}, "verify": {"mode": "Tag", "secretRef": {"name": "k"}}}));
+        let r = repo(
+            "v1",
+            json!({"ref": {"branch": "main"}, "verify": {"mode": "Tag", "secretRef": {"name": "k"}}}),
+        );
         assert_eq!(fields(&check(&r, &Settings::default())), ["spec.ref"]);
-        let r = repo("v1", json!({"ref": {"name": "refs/tags/v1"}, "verify": {"mode": "TagAndHEAD", "secretRef": {"name": "k"}}}));
+        let r = repo(
+            "v1",
+            json!({"ref": {"name": "refs/tags/v1"}, "verify": {"mode": "TagAndHEAD", "secretRef": {"name": "k"}}}),
+        );
         assert!(check(&r, &Settings::default()).is_empty());
     }
 
     #[test]
     fn modes_outside_settings_or_version() {
-        let only_tag = Settings { allowed_modes: vec![VerifyMode::Tag], ..Settings::default() };
-        let r = repo("v1", json!({"verify": {"mode": "HEAD", "secretRef": {"name": "k"}}}));
+        let only_tag = Settings {
+            allowed_modes: vec![VerifyMode::Tag],
+            ..Settings::default()
+        };
+        let r = repo(
+            "v1",
+            json!({"verify": {"mode": "HEAD", "secretRef": {"name": "k"}}}),
+        );
         assert_eq!(fields(&check(&r, &only_tag)), ["spec.verify.mode"]);
-        let r = repo("v1beta2", json!({"ref": {"tag": "v1"}, "verify": {"mode": "Tag", "secretRef": {"name": "k"}}}));
+        let r = repo(
+            "v1beta2",
+            json!({"ref": {"tag": "v1"}, "verify": {"mode": "Tag", "secretRef": {"name": "k"}}}),
+        );
         let v = check(&r, &Settings::default());
         assert!(v[0].problem.contains("v1beta2"), "{v:?}");
-        let r = repo("v1beta2", json!({"verify": {"mode": "head", "secretRef": {"name": "k"}}}));
+        let r = repo(
+            "v1beta2",
+            json!({"verify": {"mode": "head", "secretRef": {"name": "k"}}}),
+        );
         assert!(check(&r, &Settings::default()).is_empty());
     }
 
     #[test]
     fn key_secret_allowlist() {
-        let s = Settings { allowed_key_secrets: vec!["flux-keys".into()], ..Settings::default() };
+        let s = Settings {
+            allowed_key_secrets: vec!["flux-keys".into()],
+            ..Settings::default()
+        };
         let r = repo("v1", json!({"verify": {"secretRef": {"name": "mine"}}}));
         assert_eq!(fields(&check(&r, &s)), ["spec.verify.secretRef.name"]);
     }

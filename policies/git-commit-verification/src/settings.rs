@@ -64,15 +64,29 @@ impl Default for Settings {
 impl PolicySettings for Settings {
     fn validate(&self) -> Result<(), String> {
         if self.allowed_modes.is_empty() {
-            return Err("settings.allowedModes: list at least one of HEAD, Tag, TagAndHEAD \
+            return Err(
+                "settings.allowedModes: list at least one of HEAD, Tag, TagAndHEAD \
                         (an empty list would reject every GitRepository)"
-                .into());
+                    .into(),
+            );
         }
-        if let Some(i) = self.allowed_key_secrets.iter().position(|s| s.trim().is_empty()) {
-            return Err(format!("settings.allowedKeySecrets[{i}]: a Secret name cannot be empty"));
+        if let Some(i) = self
+            .allowed_key_secrets
+            .iter()
+            .position(|s| s.trim().is_empty())
+        {
+            return Err(format!(
+                "settings.allowedKeySecrets[{i}]: a Secret name cannot be empty"
+            ));
         }
-        if let Some(i) = self.exempt_namespaces.iter().position(|s| s.trim().is_empty()) {
-            return Err(format!("settings.exemptNamespaces[{i}]: a namespace cannot be empty"));
+        if let Some(i) = self
+            .exempt_namespaces
+            .iter()
+            .position(|s| s.trim().is_empty())
+        {
+            return Err(format!(
+                "settings.exemptNamespaces[{i}]: a namespace cannot be empty"
+            ));
         }
         Ok(())
     }
@@ -105,7 +119,10 @@ mod tests {
         let e = parse::<Settings>(&json!({"allowedModes": "Tag"})).unwrap_err();
         assert!(e.starts_with("settings.allowedModes: invalid type"), "{e}");
         let e = parse::<Settings>(&json!({"allowedModes": ["Tag", "Commit"]})).unwrap_err();
-        assert!(e.starts_with("settings.allowedModes[1]: unknown variant `Commit`"), "{e}");
+        assert!(
+            e.starts_with("settings.allowedModes[1]: unknown variant `Commit`"),
+            "{e}"
+        );
         let e = parse::<Settings>(&json!({"allowedModes": []})).unwrap_err();
         assert!(e.starts_with("settings.allowedModes:"), "{e}");
     }

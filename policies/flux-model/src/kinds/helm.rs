@@ -1,7 +1,9 @@
 //! `helm.toolkit.fluxcd.io`: HelmRelease (v2beta1, v2beta2, v2).
 
 use crate::kinds::kustomize::KubeConfigReference;
-use crate::object::{CrossNamespaceObjectReference, DependencyReference, LocalObjectReference, Resource};
+use crate::object::{
+    CrossNamespaceObjectReference, DependencyReference, LocalObjectReference, Resource,
+};
 use serde::Deserialize;
 
 pub type HelmRelease = Resource<HelmReleaseSpec>;

@@ -1,6 +1,8 @@
 //! `kustomize.toolkit.fluxcd.io`: Kustomization (v1beta1, v1beta2, v1).
 
-use crate::object::{CrossNamespaceObjectReference, DependencyReference, Resource, SecretKeyReference};
+use crate::object::{
+    CrossNamespaceObjectReference, DependencyReference, Resource, SecretKeyReference,
+};
 use serde::Deserialize;
 
 pub type Kustomization = Resource<KustomizationSpec>;

@@ -1,0 +1,90 @@
+# fluxgate recipes. `just` lists them.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Policy crates: every policies/<name>/ that has fixtures (flux-model is the shared library).
+policies := `for d in policies/*/fixtures; do basename "$(dirname "$d")"; done | tr '\n' ' '`
+wasm_dir := "target/wasm32-wasip1/release"
+# Kubewarden's pod-privileged policy is 1.7 MB; ours must stay under 400 KB.
+size_budget := "409600"
+
+default:
+    @just --list
+
+# Install the toolchain pieces the other recipes need (idempotent).
+setup:
+    ./scripts/setup.sh
+
+# Build every policy to wasm32-wasip1 (release, size-tuned) and print the sizes.
+build:
+    cargo build --locked --release --target wasm32-wasip1 {{ prepend("-p ", policies) }}
+    @just sizes
+
+# Print each policy module's size and fail when one is over the budget.
+sizes:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    status=0
+    for p in {{ policies }}; do
+      f="{{ wasm_dir }}/${p//-/_}.wasm"
+      s=$(stat -c %s "$f")
+      printf '%-40s %8d bytes (%d KiB)\n' "$p.wasm" "$s" $(( s / 1024 ))
+      if [ "$s" -gt {{ size_budget }} ]; then echo "  over the {{ size_budget }}-byte budget"; status=1; fi
+    done
+    exit $status
+
+# Replay the fixtures of all policies (or the named ones) through the built wasm.
+replay *POLICY: build
+    cargo run --locked -q -p fluxgate-testkit -- {{ POLICY }}
+
+# Everything CI checks: formatting, clippy, unit and integration tests, fixture replay.
+test: build
+    cargo fmt --all -- --check
+    cargo clippy --locked --workspace --all-targets -- -D warnings
+    cargo clippy --locked --target wasm32-wasip1 {{ prepend("-p ", policies) }} -- -D warnings
+    cargo test --locked --workspace
+    cargo run --locked -q -p fluxgate-testkit
+
+# The main job on the bundled example: build, replay every fixture, then run a policy on examples/.
+demo: build
+    cargo run --locked -q -p fluxgate-testkit
+    @echo '--- fluxgate run git-commit-verification examples/gitrepository-unsigned.yaml'
+    cargo run --locked -q -p fluxgate-host --bin fluxgate -- run {{ wasm_dir }}/git_commit_verification.wasm -r examples/gitrepository-unsigned.yaml
+    @echo '--- fluxgate run git-commit-verification examples/gitrepository-signed-tag.yaml'
+    cargo run --locked -q -p fluxgate-host --bin fluxgate -- run {{ wasm_dir }}/git_commit_verification.wasm -r examples/gitrepository-signed-tag.yaml
+
+# Run one policy on a request: an AdmissionReview/AdmissionRequest file, or a fixture.
+run POLICY REQUEST *ARGS: build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    request="{{ REQUEST }}"; extra=()
+    if grep -q '^expect:' "$request"; then
+      tmp=$(mktemp -d); cargo run --locked -q -p fluxgate-testkit -- export "$request" "$tmp"
+      request="$tmp/request.json"; extra=(--settings-path "$tmp/settings.json")
+    fi
+    cargo run --locked -q -p fluxgate-host --bin fluxgate -- run "{{ wasm_dir }}/$(echo {{ POLICY }} | tr - _).wasm" \
+      -r "$request" "${extra[@]}" {{ ARGS }}
+
+# Per-request cost of every policy (fresh instance like policy-server, and reused), on one
+# accepted and one rejected fixture each.
+bench *ARGS: build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --locked -q --profile host -p fluxgate-host --bin fluxgate
+    cargo build --locked -q -p fluxgate-testkit
+    tmp=$(mktemp -d)
+    for p in {{ policies }}; do
+      for kind in accept reject; do
+        fixture=$(ls policies/$p/fixtures/$kind-*.yaml | head -n 1)
+        ./target/debug/fluxgate-testkit export "$fixture" "$tmp/$p-$kind"
+        echo "== $p: $fixture"
+        ./target/host/fluxgate bench "{{ wasm_dir }}/${p//-/_}.wasm" -r "$tmp/$p-$kind/request.json" \
+          --settings-path "$tmp/$p-$kind/settings.json" {{ ARGS }}
+      done
+    done
+
+fmt:
+    cargo fmt --all
+
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
