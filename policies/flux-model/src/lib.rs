@@ -33,7 +33,7 @@ pub use kubewarden_policy_sdk as sdk;
 /// and `protocol_version`) for a policy made of a settings type and a rule function
 /// `fn(&AdmissionRequest, &Settings) -> Verdict`.
 ///
-/// ```ignore
+/// ```text
 /// flux_model::export_policy!(settings = Settings, rule = rules::evaluate);
 /// ```
 #[macro_export]
