@@ -219,6 +219,19 @@ impl Policy {
     }
 }
 
+/// The `validate` payload, serialized straight from borrowed parts.
+#[derive(Serialize)]
+struct ValidatePayload<'a> {
+    request: &'a AdmissionRequest,
+    settings: &'a Value,
+}
+
+/// Settings as policy-server passes them: absent (null) settings are `{}`.
+fn settings_or_empty(settings: &Value) -> &Value {
+    static EMPTY: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| json!({}));
+    if settings.is_null() { &EMPTY } else { settings }
+}
+
 /// Runs `validate` on a fresh instance, as policy-server does for every request.
 pub fn validate(
     runtime: &Runtime,
@@ -239,12 +252,10 @@ pub fn validate_on(
     request: &AdmissionRequest,
     settings: &Value,
 ) -> AdmissionResponse {
-    let settings = if settings.is_null() {
-        json!({})
-    } else {
-        settings.clone()
+    let payload = ValidatePayload {
+        request,
+        settings: settings_or_empty(settings),
     };
-    let payload = json!({"request": request, "settings": settings});
     let payload = match serde_json::to_vec(&payload) {
         Ok(p) => p,
         Err(e) => return AdmissionResponse::reject_internal_server_error(&request.uid, e),
@@ -278,14 +289,10 @@ pub fn validate_settings(
     ctx: Arc<EvaluationContext>,
     settings: &Value,
 ) -> SettingsValidationResponse {
-    let settings = if settings.is_null() {
-        json!({})
-    } else {
-        settings.clone()
-    };
+    let payload = settings_or_empty(settings).to_string();
     let result = runtime
         .instantiate(&policy.module, ctx)
-        .and_then(|mut i| i.call("validate_settings", settings.to_string().as_bytes()));
+        .and_then(|mut i| i.call("validate_settings", payload.as_bytes()));
     match result {
         Ok(bytes) => {
             serde_json::from_slice(&bytes).unwrap_or_else(|e| SettingsValidationResponse {

@@ -287,11 +287,14 @@ fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         "wapc",
         "__guest_request",
         |mut caller: Caller<'_, StoreData>, op_ptr: i32, msg_ptr: i32| -> wasmtime::Result<()> {
-            let Some((op, msg)) = caller.data().wapc.invocation.clone() else {
+            // Taken out and put back rather than cloned: the payload can be megabytes.
+            let Some((op, msg)) = caller.data_mut().wapc.invocation.take() else {
                 return Ok(());
             };
-            write(&mut caller, msg_ptr, &msg)?;
-            write(&mut caller, op_ptr, &op)
+            let written =
+                write(&mut caller, msg_ptr, &msg).and_then(|()| write(&mut caller, op_ptr, &op));
+            caller.data_mut().wapc.invocation = Some((op, msg));
+            written
         },
     )?;
     linker.func_wrap(

@@ -1,9 +1,10 @@
 //! The admission flow shared by policies that judge one Flux kind.
 
 use crate::kinds::FluxKind;
-use crate::object::{ObjectRef, Resource, split_api_version};
+use crate::object::{ObjectMeta, ObjectRef, Resource, split_api_version};
 use crate::request::{AdmissionRequest, Operation};
 use crate::verdict::{Verdict, Violation};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 /// Reviews a request for one Flux kind and hands the typed object to `check`.
@@ -50,7 +51,7 @@ where
         .unwrap_or(request.kind.kind.as_str());
     let meta = object
         .get("metadata")
-        .and_then(|m| serde_json::from_value(m.clone()).ok())
+        .and_then(|m| ObjectMeta::deserialize(m).ok())
         .unwrap_or_default();
     let obj_ref = ObjectRef::new(kind.name(), &meta, &request.namespace, &request.name);
 

@@ -70,25 +70,18 @@ impl PolicySettings for Settings {
                     .into(),
             );
         }
-        if let Some(i) = self
-            .allowed_key_secrets
-            .iter()
-            .position(|s| s.trim().is_empty())
-        {
-            return Err(format!(
-                "settings.allowedKeySecrets[{i}]: a Secret name cannot be empty"
-            ));
-        }
-        if let Some(i) = self
-            .exempt_namespaces
-            .iter()
-            .position(|s| s.trim().is_empty())
-        {
-            return Err(format!(
-                "settings.exemptNamespaces[{i}]: a namespace cannot be empty"
-            ));
-        }
-        Ok(())
+        no_blank_entry("allowedKeySecrets", &self.allowed_key_secrets)?;
+        no_blank_entry("exemptNamespaces", &self.exempt_namespaces)
+    }
+}
+
+/// A blank name in a list setting matches nothing and is always a mistake.
+fn no_blank_entry(setting: &str, names: &[String]) -> Result<(), String> {
+    match names.iter().position(|s| s.trim().is_empty()) {
+        Some(i) => Err(format!(
+            "settings.{setting}[{i}]: an empty name matches nothing"
+        )),
+        None => Ok(()),
     }
 }
 
