@@ -37,13 +37,14 @@ sizes:
 replay *POLICY: build
     cargo run --locked -q -p fluxgate-testkit -- {{ POLICY }}
 
-# Everything CI checks: formatting, clippy, unit and integration tests, fixture replay.
+# Everything CI checks: formatting, clippy, unit and integration tests, fixture replay, alert tests.
 test: build
     cargo fmt --all -- --check
     cargo clippy --locked --workspace --all-targets -- -D warnings
     cargo clippy --locked --target wasm32-wasip1 {{ prepend("-p ", policies) }} -- -D warnings
     cargo test --locked --workspace
     cargo run --locked -q -p fluxgate-testkit
+    bash deploy/monitoring/check.sh
 
 # The main job on the bundled example: build, replay every fixture, then run a policy on examples/.
 demo: build
@@ -82,6 +83,14 @@ bench *ARGS: build
           --settings-path "$tmp/$p-$kind/settings.json" {{ ARGS }}
       done
     done
+
+# promtool checks and unit tests of the Prometheus alerts (deploy/monitoring).
+monitoring:
+    bash deploy/monitoring/check.sh
+
+# Regenerate deploy/monitoring/prometheusrule.yaml from the rule files.
+monitoring-bless:
+    FLUXGATE_BLESS=1 cargo test --locked -q -p fluxgate-testkit --test monitoring
 
 fmt:
     cargo fmt --all
