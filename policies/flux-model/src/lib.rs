@@ -7,6 +7,8 @@
 //! * [`verdict`]: one way to say no — a [`Violation`](verdict::Violation) names the field and the
 //!   fix, a [`Verdict`](verdict::Verdict) names the object.
 //! * [`review`]: the common admission flow for a policy that checks one Flux object.
+//! * [`semver_range`]: Masterminds semver constraints (chart versions, image policies) and
+//!   whether they are bounded above.
 //! * [`entry`]: the waPC glue behind [`export_policy!`], so each policy's `lib.rs` stays short.
 //!
 //! Everything except the macro is plain functions over plain data: the same rule code runs
@@ -17,6 +19,7 @@ pub mod kinds;
 pub mod object;
 pub mod request;
 pub mod review;
+pub mod semver_range;
 pub mod settings;
 pub mod verdict;
 
