@@ -129,10 +129,7 @@ impl Fixture {
         let resource = flux_model::FluxKind::ALL
             .iter()
             .find(|k| k.name() == kind)
-            .map_or_else(
-                || format!("{}s", kind.to_lowercase()),
-                |k| k.resource().to_string(),
-            );
+            .map_or_else(|| plural(&kind), |k| k.resource().to_string());
         let username = self
             .user
             .clone()
@@ -167,6 +164,26 @@ impl Fixture {
             dry_run: self.dry_run,
             ..Default::default()
         }
+    }
+}
+
+/// The resource name of a kind, by Kubernetes' English rules (`PriorityClass` →
+/// `priorityclasses`, `NetworkPolicy` → `networkpolicies`).
+fn plural(kind: &str) -> String {
+    let lower = kind.to_lowercase();
+    if lower.ends_with('s')
+        || lower.ends_with('x')
+        || lower.ends_with("ch")
+        || lower.ends_with("sh")
+    {
+        format!("{lower}es")
+    } else if let Some(stem) = lower
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'o', 'u']))
+    {
+        format!("{stem}ies")
+    } else {
+        format!("{lower}s")
     }
 }
 

@@ -15,6 +15,7 @@
 //! in the wasm policy, in native unit tests, and in offline tools.
 
 pub mod entry;
+pub mod glob;
 pub mod kinds;
 pub mod object;
 pub mod request;

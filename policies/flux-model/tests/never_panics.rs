@@ -25,3 +25,14 @@ proptest! {
         prop_assert!(!Constraint::parse(&open).unwrap().is_bounded_above());
     }
 }
+
+proptest! {
+    #[test]
+    fn glob_matching_never_panics(pattern in "[a-z*?:-]{0,12}", text in "[a-z:-]{0,24}") {
+        let _ = flux_model::glob::matches(&pattern, &text);
+        // A pattern always matches itself when it has no wildcards.
+        if !pattern.contains(['*', '?']) {
+            prop_assert!(flux_model::glob::matches(&pattern, &pattern));
+        }
+    }
+}
