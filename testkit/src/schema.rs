@@ -47,8 +47,9 @@ impl CrdSchemas {
         }
     }
 
-    pub fn knows_group(&self, group: &str) -> bool {
-        self.schemas.keys().any(|(g, _, _)| g == group)
+    pub fn knows(&self, group: &str, version: &str, kind: &str) -> bool {
+        self.schemas
+            .contains_key(&(group.to_string(), version.to_string(), kind.to_string()))
     }
 
     /// Errors of `object` against the schema of its apiVersion and kind, each with a path.
@@ -302,6 +303,20 @@ mod tests {
         assert!(errors[0].starts_with("spec.verify.mode: \"Tag\" is not one of [\"head\"]"));
         let unknown = json!({"apiVersion": "source.toolkit.fluxcd.io/v9", "kind": "GitRepository"});
         assert!(s.validate(&unknown).is_err());
+    }
+
+    #[test]
+    fn every_served_flux_version_has_a_schema() {
+        let s = schemas();
+        for kind in flux_model::FluxKind::ALL {
+            for version in kind.served_versions() {
+                assert!(
+                    s.knows(kind.group().name(), version, kind.name()),
+                    "no CRD schema for {kind} {}/{version}",
+                    kind.group().name()
+                );
+            }
+        }
     }
 
     #[test]
