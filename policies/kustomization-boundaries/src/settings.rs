@@ -1,0 +1,108 @@
+use flux_model::PolicySettings;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Service accounts of the Flux controllers: a tenant that names one borrows the platform's
+/// cluster-wide rights.
+pub const FLUX_CONTROLLER_ACCOUNTS: [&str; 6] = [
+    "kustomize-controller",
+    "helm-controller",
+    "source-controller",
+    "notification-controller",
+    "image-reflector-controller",
+    "image-automation-controller",
+];
+
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Settings {
+    /// Namespaces whose Kustomizations belong to the platform and are not checked.
+    pub platform_namespaces: Vec<String>,
+    /// Service account names tenants may not use, besides Flux's controllers (e.g. `default`).
+    pub denied_service_accounts: Vec<String>,
+    /// Extra namespaces a tenant namespace may target: `{team-a: [team-a-preview]}`.
+    pub allowed_target_namespaces: BTreeMap<String, Vec<String>>,
+    /// Namespaces whose sources every tenant may reference (a shared HelmRepository, say).
+    pub shared_source_namespaces: Vec<String>,
+    /// Path prefixes a tenant's `spec.path` must stay in; `{namespace}` stands for the
+    /// Kustomization's namespace (`./tenants/{namespace}/`). Empty: any path.
+    pub allowed_path_prefixes: Vec<String>,
+    /// Require `spec.prune: true`, so objects removed from Git are removed from the cluster.
+    pub require_prune: bool,
+    /// Allow `spec.force: true`.
+    pub allow_force: bool,
+    /// Allow `spec.kubeConfig` (applying to a remote cluster, out of this cluster's admission).
+    pub allow_kube_config: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            platform_namespaces: vec!["flux-system".into()],
+            denied_service_accounts: vec!["default".into()],
+            allowed_target_namespaces: BTreeMap::new(),
+            shared_source_namespaces: Vec::new(),
+            allowed_path_prefixes: Vec::new(),
+            require_prune: false,
+            allow_force: false,
+            allow_kube_config: false,
+        }
+    }
+}
+
+impl PolicySettings for Settings {
+    fn validate(&self) -> Result<(), String> {
+        for (name, list) in [
+            ("platformNamespaces", &self.platform_namespaces),
+            ("deniedServiceAccounts", &self.denied_service_accounts),
+            ("sharedSourceNamespaces", &self.shared_source_namespaces),
+            ("allowedPathPrefixes", &self.allowed_path_prefixes),
+        ] {
+            if let Some(i) = list.iter().position(|s| s.trim().is_empty()) {
+                return Err(format!(
+                    "settings.{name}[{i}]: an empty entry matches nothing"
+                ));
+            }
+        }
+        for (i, prefix) in self.allowed_path_prefixes.iter().enumerate() {
+            if crate::path::normalize(prefix).is_none() {
+                return Err(format!(
+                    "settings.allowedPathPrefixes[{i}]: {prefix:?} climbs above the source root"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    /// The namespaces a Kustomization in `namespace` may target.
+    pub fn target_namespaces<'a>(&'a self, namespace: &'a str) -> Vec<&'a str> {
+        let extra = self.allowed_target_namespaces.get(namespace);
+        std::iter::once(namespace)
+            .chain(extra.into_iter().flatten().map(String::as_str))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flux_model::settings::parse;
+    use serde_json::json;
+
+    #[test]
+    fn strict_settings() {
+        assert_eq!(
+            parse::<Settings>(&json!(null)).unwrap(),
+            Settings::default()
+        );
+        let e = parse::<Settings>(&json!({"allowForce": "yes"})).unwrap_err();
+        assert!(e.starts_with("settings.allowForce: invalid type"), "{e}");
+        let e = parse::<Settings>(&json!({"allowedPathPrefixes": ["../x"]})).unwrap_err();
+        assert!(e.contains("climbs above the source root"), "{e}");
+        let s: Settings =
+            parse(&json!({"allowedTargetNamespaces": {"team-a": ["team-a-preview"]}})).unwrap();
+        assert_eq!(s.target_namespaces("team-a"), ["team-a", "team-a-preview"]);
+    }
+}
