@@ -66,8 +66,8 @@ run POLICY REQUEST *ARGS: build
     cargo run --locked -q -p fluxgate-host --bin fluxgate -- run "{{ wasm_dir }}/$(echo {{ POLICY }} | tr - _).wasm" \
       -r "$request" "${extra[@]}" {{ ARGS }}
 
-# Per-request cost of every policy (fresh instance like policy-server, and reused), on one
-# accepted and one rejected fixture each.
+# Per-request cost of every policy (fresh instance like policy-server, and reused), on the
+# first accepted and the first rejected CREATE/UPDATE fixture of each.
 bench *ARGS: build
     #!/usr/bin/env bash
     set -euo pipefail
@@ -76,7 +76,10 @@ bench *ARGS: build
     tmp=$(mktemp -d)
     for p in {{ policies }}; do
       for kind in accept reject; do
-        fixture=$(ls policies/$p/fixtures/$kind-*.yaml | head -n 1)
+        # the first CREATE/UPDATE case: a DELETE is answered before any rule runs
+        for fixture in policies/$p/fixtures/$kind-*.yaml; do
+          grep -q '^operation: DELETE' "$fixture" || break
+        done
         ./target/debug/fluxgate-testkit export "$fixture" "$tmp/$p-$kind"
         echo "== $p: $fixture"
         ./target/host/fluxgate bench "{{ wasm_dir }}/${p//-/_}.wasm" -r "$tmp/$p-$kind/request.json" \
