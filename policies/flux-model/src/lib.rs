@@ -7,6 +7,7 @@
 //! * [`verdict`]: one way to say no — a [`Violation`](verdict::Violation) names the field and the
 //!   fix, a [`Verdict`](verdict::Verdict) names the object.
 //! * [`review`]: the common admission flow for a policy that checks one Flux object.
+//! * [`tenancy`]: service-account, namespace and reference checks of the tenancy policies.
 //! * [`semver_range`]: Masterminds semver constraints (chart versions, image policies) and
 //!   whether they are bounded above.
 //! * [`entry`]: the waPC glue behind [`export_policy!`], so each policy's `lib.rs` stays short.
@@ -22,6 +23,7 @@ pub mod request;
 pub mod review;
 pub mod semver_range;
 pub mod settings;
+pub mod tenancy;
 pub mod verdict;
 
 pub use kinds::{ApiGroup, FluxKind};

@@ -2,17 +2,6 @@ use flux_model::PolicySettings;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// Service accounts of the Flux controllers: a tenant that names one borrows the platform's
-/// cluster-wide rights.
-pub const FLUX_CONTROLLER_ACCOUNTS: [&str; 6] = [
-    "kustomize-controller",
-    "helm-controller",
-    "source-controller",
-    "notification-controller",
-    "image-reflector-controller",
-    "image-automation-controller",
-];
-
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Settings {
