@@ -35,6 +35,19 @@ pub fn parse<S: PolicySettings>(raw: &serde_json::Value) -> Result<S, String> {
     Ok(settings)
 }
 
+/// Refuses blank entries in list settings, naming the first one: a blank name matches
+/// nothing and is always a mistake.
+pub fn no_blank_entries(lists: &[(&str, &[String])]) -> Result<(), String> {
+    for (setting, list) in lists {
+        if let Some(i) = list.iter().position(|s| s.trim().is_empty()) {
+            return Err(format!(
+                "settings.{setting}[{i}]: an empty entry matches nothing"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Same as [`parse`] from raw bytes (the `validate_settings` payload).
 pub fn parse_bytes<S: PolicySettings>(raw: &[u8]) -> Result<S, String> {
     let value: serde_json::Value =

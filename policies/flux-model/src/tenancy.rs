@@ -2,6 +2,7 @@
 //! identity a Flux object applies with, where it writes, and what it references.
 
 use crate::verdict::Violation;
+use std::collections::BTreeMap;
 
 /// Service accounts of the Flux controllers: a tenant object that names one borrows the
 /// platform's cluster-wide rights.
@@ -74,6 +75,17 @@ pub fn namespace_field(
         )),
         _ => None,
     }
+}
+
+/// The namespaces an object in `own` may write to: its own, then the extra ones a setting
+/// grants that namespace (`{team-a: [team-a-preview]}`).
+pub fn allowed_namespaces<'a>(
+    own: &'a str,
+    extra: &'a BTreeMap<String, Vec<String>>,
+) -> Vec<&'a str> {
+    std::iter::once(own)
+        .chain(extra.get(own).into_iter().flatten().map(String::as_str))
+        .collect()
 }
 
 /// A reference's namespace when it points outside the tenant: neither empty, nor `own`,

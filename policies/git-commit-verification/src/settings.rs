@@ -70,18 +70,10 @@ impl PolicySettings for Settings {
                     .into(),
             );
         }
-        no_blank_entry("allowedKeySecrets", &self.allowed_key_secrets)?;
-        no_blank_entry("exemptNamespaces", &self.exempt_namespaces)
-    }
-}
-
-/// A blank name in a list setting matches nothing and is always a mistake.
-fn no_blank_entry(setting: &str, names: &[String]) -> Result<(), String> {
-    match names.iter().position(|s| s.trim().is_empty()) {
-        Some(i) => Err(format!(
-            "settings.{setting}[{i}]: an empty name matches nothing"
-        )),
-        None => Ok(()),
+        flux_model::settings::no_blank_entries(&[
+            ("allowedKeySecrets", &self.allowed_key_secrets),
+            ("exemptNamespaces", &self.exempt_namespaces),
+        ])
     }
 }
 

@@ -47,29 +47,19 @@ impl Default for Settings {
 
 impl PolicySettings for Settings {
     fn validate(&self) -> Result<(), String> {
-        for (name, list) in [
+        flux_model::settings::no_blank_entries(&[
             ("platformNamespaces", &self.platform_namespaces),
             ("deniedServiceAccounts", &self.denied_service_accounts),
             ("sharedSourceNamespaces", &self.shared_source_namespaces),
             ("exemptReleases", &self.exempt_releases),
             ("exemptValuePaths", &self.exempt_value_paths),
-        ] {
-            if let Some(i) = list.iter().position(|s| s.trim().is_empty()) {
-                return Err(format!(
-                    "settings.{name}[{i}]: an empty entry matches nothing"
-                ));
-            }
-        }
-        Ok(())
+        ])
     }
 }
 
 impl Settings {
     /// The namespaces a HelmRelease in `namespace` may install into.
     pub fn target_namespaces<'a>(&'a self, namespace: &'a str) -> Vec<&'a str> {
-        let extra = self.allowed_target_namespaces.get(namespace);
-        std::iter::once(namespace)
-            .chain(extra.into_iter().flatten().map(String::as_str))
-            .collect()
+        flux_model::tenancy::allowed_namespaces(namespace, &self.allowed_target_namespaces)
     }
 }

@@ -32,7 +32,7 @@ impl Default for Settings {
 
 impl PolicySettings for Settings {
     fn validate(&self) -> Result<(), String> {
-        for (name, list) in [
+        flux_model::settings::no_blank_entries(&[
             ("platformNamespaces", &self.platform_namespaces),
             ("platformIdentities", &self.platform_identities),
             ("tenantIdentities", &self.tenant_identities),
@@ -40,14 +40,7 @@ impl PolicySettings for Settings {
                 "allowedClusterScopedKinds",
                 &self.allowed_cluster_scoped_kinds,
             ),
-        ] {
-            if let Some(i) = list.iter().position(|s| s.trim().is_empty()) {
-                return Err(format!(
-                    "settings.{name}[{i}]: an empty entry matches nothing"
-                ));
-            }
-        }
-        Ok(())
+        ])
     }
 }
 
