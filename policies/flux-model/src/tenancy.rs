@@ -98,6 +98,28 @@ pub fn foreign_namespace<'a>(
     namespace.filter(|n| !n.is_empty() && *n != own && !shared.iter().any(|s| s == n))
 }
 
+/// A source reference (`field`, e.g. `spec.sourceRef.namespace`) into a namespace that is
+/// neither `own` nor shared. `thing` names what is referenced (`source`, `chart source`).
+pub fn source_reference(
+    field: &str,
+    namespace: Option<&str>,
+    own: &str,
+    shared: &[String],
+    thing: &str,
+) -> Option<Violation> {
+    let ns = foreign_namespace(namespace, own, shared)?;
+    let also = if shared.is_empty() {
+        String::new()
+    } else {
+        format!(" or in [{}]", shared.join(", "))
+    };
+    Some(Violation::new(
+        field,
+        format!("{ns:?} is another namespace: the tenant would use a {thing} it does not own"),
+        format!("use a {thing} in {own}{also}"),
+    ))
+}
+
 /// `spec.dependsOn[i].namespace` entries outside the tenant (Flux's
 /// `--no-cross-namespace-refs` does not check `dependsOn`).
 pub fn depends_on(

@@ -77,20 +77,9 @@ fn check_chart_sources(hr: &HelmRelease, own: &str, settings: &Settings, out: &m
                 .and_then(|r| r.namespace.as_deref()),
         ),
     ];
-    for (field, namespace) in refs {
-        if let Some(ns) = tenancy::foreign_namespace(namespace, own, shared) {
-            let also = if shared.is_empty() {
-                String::new()
-            } else {
-                format!(" or in [{}]", shared.join(", "))
-            };
-            out.push(Violation::new(
-                field,
-                format!("{ns:?} is another namespace: the tenant would install a chart from a source it does not own"),
-                format!("use a chart source in {own}{also}"),
-            ));
-        }
-    }
+    out.extend(refs.into_iter().filter_map(|(field, namespace)| {
+        tenancy::source_reference(field, namespace, own, shared, "chart source")
+    }));
 }
 
 /// `spec.chart.spec.version` is a Masterminds constraint that must cap the major version.

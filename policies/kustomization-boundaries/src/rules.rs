@@ -21,7 +21,6 @@ pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
 pub fn check(k: &Kustomization, namespace: &str, settings: &Settings) -> Vec<Violation> {
     let spec = &k.spec;
     let targets = settings.target_namespaces(namespace);
-    let shared = &settings.shared_source_namespaces;
     let mut out: Vec<Violation> = [
         tenancy::service_account(
             spec.service_account_name.as_deref(),
@@ -34,10 +33,15 @@ pub fn check(k: &Kustomization, namespace: &str, settings: &Settings) -> Vec<Vio
             &targets,
             true,
         ),
-        spec.source_ref
-            .as_ref()
-            .and_then(|r| tenancy::foreign_namespace(r.namespace.as_deref(), namespace, shared))
-            .map(|ns| cross_namespace_source(ns, namespace, shared)),
+        tenancy::source_reference(
+            "spec.sourceRef.namespace",
+            spec.source_ref
+                .as_ref()
+                .and_then(|r| r.namespace.as_deref()),
+            namespace,
+            &settings.shared_source_namespaces,
+            "source",
+        ),
     ]
     .into_iter()
     .flatten()
@@ -62,19 +66,6 @@ pub fn check(k: &Kustomization, namespace: &str, settings: &Settings) -> Vec<Vio
         ));
     }
     out
-}
-
-fn cross_namespace_source(ns: &str, own: &str, shared: &[String]) -> Violation {
-    let also = if shared.is_empty() {
-        String::new()
-    } else {
-        format!(" or in [{}]", shared.join(", "))
-    };
-    Violation::new(
-        "spec.sourceRef.namespace",
-        format!("{ns:?} is another namespace: the tenant would read a source it does not own"),
-        format!("use a source in {own}{also}"),
-    )
 }
 
 fn check_path(path: Option<&str>, namespace: &str, settings: &Settings, out: &mut Vec<Violation>) {
