@@ -1,6 +1,7 @@
 //! waPC operation bodies shared by every policy (wired up by [`crate::export_policy!`]).
 //! They never return a guest error: every failure becomes a clear response.
 
+use crate::cluster::{Cluster, HostCluster};
 use crate::request::{AdmissionRequest, ValidatePayload};
 use crate::settings::{self, PolicySettings};
 use crate::verdict::Verdict;
@@ -12,14 +13,33 @@ pub fn validate<S: PolicySettings>(
     payload: &[u8],
     rule: fn(&AdmissionRequest, &S) -> Verdict,
 ) -> Vec<u8> {
-    let verdict = match ValidatePayload::parse(payload) {
+    response_bytes(judge(payload, |request, settings: &S| {
+        rule(request, settings)
+    }))
+}
+
+/// The `validate` operation of a context-aware policy: the rule also gets the cluster,
+/// served by Kubewarden's `kubernetes/*` host capabilities.
+pub fn validate_in_cluster<S: PolicySettings>(
+    payload: &[u8],
+    rule: fn(&AdmissionRequest, &S, &dyn Cluster) -> Verdict,
+) -> Vec<u8> {
+    response_bytes(judge(payload, |request, settings: &S| {
+        rule(request, settings, &HostCluster)
+    }))
+}
+
+fn judge<S: PolicySettings>(
+    payload: &[u8],
+    rule: impl FnOnce(&AdmissionRequest, &S) -> Verdict,
+) -> Verdict {
+    match ValidatePayload::parse(payload) {
         Err(e) => Verdict::reject(format!("cannot read the admission request: {e}"), Some(400)),
         Ok(p) => match settings::parse::<S>(&p.settings) {
             Err(e) => Verdict::reject(format!("invalid policy settings: {e}"), Some(500)),
             Ok(s) => rule(&p.request, &s),
         },
-    };
-    response_bytes(verdict)
+    }
 }
 
 /// The `validate_settings` operation. Malformed settings give `valid: false` naming the

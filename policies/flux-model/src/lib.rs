@@ -10,11 +10,14 @@
 //! * [`tenancy`]: service-account, namespace and reference checks of the tenancy policies.
 //! * [`semver_range`]: Masterminds semver constraints (chart versions, image policies) and
 //!   whether they are bounded above.
+//! * [`cluster`]: the read-only cluster view of context-aware policies ([`Cluster`]), served
+//!   by Kubewarden's host capabilities in wasm and by memory in tests and offline tools.
 //! * [`entry`]: the waPC glue behind [`export_policy!`], so each policy's `lib.rs` stays short.
 //!
 //! Everything except the macro is plain functions over plain data: the same rule code runs
 //! in the wasm policy, in native unit tests, and in offline tools.
 
+pub mod cluster;
 pub mod entry;
 pub mod glob;
 pub mod kinds;
@@ -26,6 +29,7 @@ pub mod settings;
 pub mod tenancy;
 pub mod verdict;
 
+pub use cluster::{Cluster, LookupError, MemoryCluster, ObjectKey};
 pub use kinds::{ApiGroup, FluxKind};
 pub use object::{ObjectMeta, ObjectRef, Resource};
 pub use request::{AdmissionRequest, Operation, UserInfo};
@@ -39,8 +43,12 @@ pub use kubewarden_policy_sdk as sdk;
 /// and `protocol_version`) for a policy made of a settings type and a rule function
 /// `fn(&AdmissionRequest, &Settings) -> Verdict`.
 ///
+/// A context-aware policy adds `cluster = host`; its rule is
+/// `fn(&AdmissionRequest, &Settings, &dyn Cluster) -> Verdict` and gets [`cluster::HostCluster`].
+///
 /// ```text
 /// flux_model::export_policy!(settings = Settings, rule = rules::evaluate);
+/// flux_model::export_policy!(settings = Settings, rule = rules::evaluate, cluster = host);
 /// ```
 #[macro_export]
 macro_rules! export_policy {
@@ -48,7 +56,15 @@ macro_rules! export_policy {
         fn __fluxgate_validate(payload: &[u8]) -> $crate::sdk::wapc_guest::CallResult {
             Ok($crate::entry::validate::<$settings>(payload, $rule))
         }
-
+        $crate::export_policy!(@common $settings);
+    };
+    (settings = $settings:ty, rule = $rule:path, cluster = host $(,)?) => {
+        fn __fluxgate_validate(payload: &[u8]) -> $crate::sdk::wapc_guest::CallResult {
+            Ok($crate::entry::validate_in_cluster::<$settings>(payload, $rule))
+        }
+        $crate::export_policy!(@common $settings);
+    };
+    (@common $settings:ty) => {
         fn __fluxgate_validate_settings(payload: &[u8]) -> $crate::sdk::wapc_guest::CallResult {
             Ok($crate::entry::validate_settings::<$settings>(payload))
         }

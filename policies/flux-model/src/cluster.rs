@@ -1,0 +1,289 @@
+//! Read-only view of the cluster for context-aware policies.
+//!
+//! Rules take a `&dyn Cluster` instead of calling the host, so the same rule runs in the wasm
+//! policy ([`HostCluster`], Kubewarden's `kubernetes/*` host capabilities), in native tests
+//! and in offline tools ([`MemoryCluster`], objects read from fixtures or a GitOps checkout).
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::fmt;
+
+/// Which object to fetch: `namespace` is `None` for cluster-scoped kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectKey<'a> {
+    pub api_version: &'a str,
+    pub kind: &'a str,
+    pub namespace: Option<&'a str>,
+    pub name: &'a str,
+}
+
+impl fmt::Display for ObjectKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.namespace {
+            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// Why a lookup gave no object. Policies decide per setting what a missing object means;
+/// a failed lookup (capability not granted, API error) is reported with the host's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    NotFound,
+    Failed(String),
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LookupError::NotFound => f.write_str("not found"),
+            LookupError::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The look-ups Kubewarden offers a policy (`get_resource`, `list_resources_*`).
+pub trait Cluster {
+    fn get(&self, key: &ObjectKey) -> Result<Value, LookupError>;
+    /// Objects of a kind, in one namespace or (with `None`) everywhere.
+    fn list(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<Value>, LookupError>;
+}
+
+/// Fetches an object and decodes it into a typed view; a decode failure is a `Failed`
+/// naming the field, since the cluster returned something the policy cannot judge.
+pub fn get_as<T: DeserializeOwned>(
+    cluster: &dyn Cluster,
+    key: &ObjectKey,
+) -> Result<T, LookupError> {
+    let value = cluster.get(key)?;
+    serde_path_to_error::deserialize(&value)
+        .map_err(|e| LookupError::Failed(format!("{key}: {}: {}", e.path(), e.inner())))
+}
+
+/// Objects held in memory: fixtures' `clusterState`, native tests, offline scans.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryCluster {
+    objects: Vec<Value>,
+}
+
+impl MemoryCluster {
+    pub fn new(objects: Vec<Value>) -> Self {
+        Self { objects }
+    }
+
+    fn of_type<'a>(
+        &'a self,
+        api_version: &'a str,
+        kind: &'a str,
+    ) -> impl Iterator<Item = &'a Value> {
+        self.objects.iter().filter(move |o| {
+            o.get("apiVersion").and_then(Value::as_str) == Some(api_version)
+                && o.get("kind").and_then(Value::as_str) == Some(kind)
+        })
+    }
+}
+
+fn meta_str<'a>(object: &'a Value, field: &str) -> &'a str {
+    object
+        .get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+impl Cluster for MemoryCluster {
+    fn get(&self, key: &ObjectKey) -> Result<Value, LookupError> {
+        self.of_type(key.api_version, key.kind)
+            .find(|o| {
+                meta_str(o, "name") == key.name
+                    && meta_str(o, "namespace") == key.namespace.unwrap_or("")
+            })
+            .cloned()
+            .ok_or(LookupError::NotFound)
+    }
+
+    fn list(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<Value>, LookupError> {
+        Ok(self
+            .of_type(api_version, kind)
+            .filter(|o| namespace.is_none_or(|ns| meta_str(o, "namespace") == ns))
+            .cloned()
+            .collect())
+    }
+}
+
+/// Kubewarden's host capabilities. Outside wasm there is no host: every call fails.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HostCluster;
+
+impl Cluster for HostCluster {
+    fn get(&self, key: &ObjectKey) -> Result<Value, LookupError> {
+        let request = serde_json::json!({
+            "api_version": key.api_version,
+            "kind": key.kind,
+            "name": key.name,
+            "namespace": key.namespace,
+            "disable_cache": false,
+        });
+        host_call("get_resource", &request).map_err(|why| {
+            // policy-server passes the API server's 404 text through; so does fluxgate's host.
+            if why.contains("not found") || why.contains("NotFound") {
+                LookupError::NotFound
+            } else {
+                LookupError::Failed(why)
+            }
+        })
+    }
+
+    fn list(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<Value>, LookupError> {
+        let (operation, request) = match namespace {
+            Some(ns) => (
+                "list_resources_by_namespace",
+                serde_json::json!({"api_version": api_version, "kind": kind, "namespace": ns}),
+            ),
+            None => (
+                "list_resources_all",
+                serde_json::json!({"api_version": api_version, "kind": kind}),
+            ),
+        };
+        let list = host_call(operation, &request).map_err(LookupError::Failed)?;
+        match list.get("items") {
+            Some(Value::Array(items)) => Ok(items.clone()),
+            Some(Value::Null) | None => Ok(Vec::new()),
+            Some(_) => Err(LookupError::Failed(format!(
+                "{kind} list from the host has a non-list `items`"
+            ))),
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn host_call(operation: &str, request: &Value) -> Result<Value, String> {
+    let payload = serde_json::to_vec(request).map_err(|e| e.to_string())?;
+    let raw = kubewarden_policy_sdk::wapc_guest::host_call(
+        "kubewarden",
+        "kubernetes",
+        operation,
+        &payload,
+    )
+    .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&raw)
+        .map_err(|e| format!("cannot decode the host's {operation} answer: {e}"))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn host_call(operation: &str, _request: &Value) -> Result<Value, String> {
+    Err(format!(
+        "kubernetes/{operation} is only available inside a Kubewarden host; use MemoryCluster"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cluster() -> MemoryCluster {
+        MemoryCluster::new(vec![
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "view"}}),
+            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository", "metadata": {"name": "charts", "namespace": "apps"}, "spec": {"type": "oci"}}),
+            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository", "metadata": {"name": "other", "namespace": "web"}}),
+        ])
+    }
+
+    #[test]
+    fn get_matches_type_namespace_and_name() {
+        let c = cluster();
+        let key = ObjectKey {
+            api_version: "source.toolkit.fluxcd.io/v1",
+            kind: "HelmRepository",
+            namespace: Some("apps"),
+            name: "charts",
+        };
+        assert_eq!(c.get(&key).unwrap()["spec"]["type"], "oci");
+        let elsewhere = ObjectKey {
+            namespace: Some("web"),
+            ..key
+        };
+        assert_eq!(c.get(&elsewhere), Err(LookupError::NotFound));
+        let cluster_scoped = ObjectKey {
+            api_version: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRole",
+            namespace: None,
+            name: "view",
+        };
+        assert!(c.get(&cluster_scoped).is_ok());
+    }
+
+    #[test]
+    fn list_filters_by_namespace() {
+        let c = cluster();
+        assert_eq!(
+            c.list("source.toolkit.fluxcd.io/v1", "HelmRepository", None)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            c.list("source.toolkit.fluxcd.io/v1", "HelmRepository", Some("web"))
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(c.list("v1", "Secret", None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn get_as_names_the_bad_field() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Repo {
+            #[allow(dead_code)]
+            spec: Spec,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        struct Spec {
+            #[allow(dead_code)]
+            r#type: u8,
+        }
+        let c = cluster();
+        let key = ObjectKey {
+            api_version: "source.toolkit.fluxcd.io/v1",
+            kind: "HelmRepository",
+            namespace: Some("apps"),
+            name: "charts",
+        };
+        let err = get_as::<Repo>(&c, &key).unwrap_err();
+        assert!(
+            matches!(err, LookupError::Failed(ref m) if m.starts_with("HelmRepository apps/charts: spec.type:")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn native_host_cluster_fails_clearly() {
+        let key = ObjectKey {
+            api_version: "v1",
+            kind: "Namespace",
+            namespace: None,
+            name: "x",
+        };
+        assert!(
+            matches!(HostCluster.get(&key), Err(LookupError::Failed(m)) if m.contains("MemoryCluster"))
+        );
+    }
+}
