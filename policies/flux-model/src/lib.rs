@@ -10,8 +10,16 @@
 //! * [`tenancy`]: service-account, namespace and reference checks of the tenancy policies.
 //! * [`semver_range`]: Masterminds semver constraints (chart versions, image policies) and
 //!   whether they are bounded above.
+//! * [`regex_check`]: static checks of Flux's Go regexes (compiles under Go's rules, anchored
+//!   `^…$`, literal prefix, exact literal, named groups) by a small parser, no regex crate.
 //! * [`cluster`]: the read-only cluster view of context-aware policies ([`Cluster`]), served
 //!   by Kubewarden's host capabilities in wasm and by memory in tests and offline tools.
+//! * [`origin`]: source URLs parsed into scheme, user, host, port and path, and origin
+//!   allowlists matched at host and path-segment boundaries.
+//! * [`image_ref`]: container image references normalised (`nginx` is
+//!   `docker.io/library/nginx`) and registry/repository allowlists.
+//! * [`rbac`]: RBAC roles and bindings (typed views, rule matching, subject identities,
+//!   roleRef and aggregation resolution through a [`Cluster`]) and their admission flow.
 //! * [`entry`]: the waPC glue behind [`export_policy!`], so each policy's `lib.rs` stays short.
 //!
 //! Everything except the macro is plain functions over plain data: the same rule code runs
@@ -20,8 +28,12 @@
 pub mod cluster;
 pub mod entry;
 pub mod glob;
+pub mod image_ref;
 pub mod kinds;
 pub mod object;
+pub mod origin;
+pub mod rbac;
+pub mod regex_check;
 pub mod request;
 pub mod review;
 pub mod semver_range;

@@ -1,0 +1,952 @@
+//! Kubernetes RBAC (`rbac.authorization.k8s.io/v1`) for the RBAC policies: unknown-field
+//! tolerant views of Role, ClusterRole and their bindings; "does this rule grant verb V on
+//! group/resource R" with the API server's matching semantics; who a subject really is
+//! (`system:serviceaccount:ns:x` as a User is that service account); roleRef resolution
+//! and ClusterRole aggregation through a [`Cluster`]; and the admission flow for RBAC kinds
+//! (the [`crate::review`] flow is for Flux kinds).
+
+use crate::cluster::{Cluster, LookupError, ObjectKey};
+use crate::object::{ObjectMeta, ObjectRef};
+use crate::request::{AdmissionRequest, Operation, service_account_of};
+use crate::verdict::{Verdict, Violation};
+use serde::{Deserialize, Deserializer};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// The only served RBAC version (v1beta1 and v1alpha1 went away in Kubernetes 1.22).
+pub const RBAC_API_VERSION: &str = "rbac.authorization.k8s.io/v1";
+pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+/// Verbs that change objects (`*` is handled by [`PolicyRule::grants`]).
+pub const WRITE_VERBS: [&str; 5] = ["create", "update", "patch", "delete", "deletecollection"];
+
+/// `null` reads as the default: the API server drops empty lists, clients send `null`.
+fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// One `rules[]` entry of a Role or ClusterRole.
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PolicyRule {
+    #[serde(deserialize_with = "nullable")]
+    pub api_groups: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub resources: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub verbs: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub resource_names: Vec<String>,
+    #[serde(rename = "nonResourceURLs", deserialize_with = "nullable")]
+    pub non_resource_urls: Vec<String>,
+}
+
+impl PolicyRule {
+    /// Whether the rule grants `verb` on `resource` (`pods` or `pods/exec`) of API `group`
+    /// (`""` for core), as the RBAC authorizer matches: `*` matches any verb, group or
+    /// resource (subresources included), `*/exec` any resource's `exec` subresource, and
+    /// `pods` does not cover `pods/exec`. `resourceNames` narrows the grant but still grants.
+    pub fn grants(&self, verb: &str, group: &str, resource: &str) -> bool {
+        self.grants_verb(verb) && self.covers_group(group) && self.covers_resource(resource)
+    }
+
+    pub fn grants_verb(&self, verb: &str) -> bool {
+        self.verbs.iter().any(|v| v == "*" || v == verb)
+    }
+
+    pub fn covers_group(&self, group: &str) -> bool {
+        self.api_groups.iter().any(|g| g == "*" || g == group)
+    }
+
+    pub fn covers_resource(&self, resource: &str) -> bool {
+        let sub = resource.split_once('/').map(|(_, s)| s);
+        self.resources.iter().any(|r| {
+            r == "*" || r == resource || sub.is_some_and(|s| r.strip_prefix("*/") == Some(s))
+        })
+    }
+
+    /// Whether the rule grants any of the write verbs on `group`/`resource`.
+    pub fn grants_write(&self, group: &str, resource: &str) -> bool {
+        WRITE_VERBS.iter().any(|v| self.grants(v, group, resource))
+    }
+
+    /// `verbs [get] on secrets (group "")`, for messages.
+    pub fn describe(&self) -> String {
+        let mut text = format!("verbs {:?}", self.verbs);
+        if !self.resources.is_empty() {
+            text.push_str(&format!(" on resources {:?}", self.resources));
+            text.push_str(&format!(" in apiGroups {:?}", self.api_groups));
+        }
+        if !self.resource_names.is_empty() {
+            text.push_str(&format!(" named {:?}", self.resource_names));
+        }
+        if !self.non_resource_urls.is_empty() {
+            text.push_str(&format!(" on nonResourceURLs {:?}", self.non_resource_urls));
+        }
+        text
+    }
+}
+
+/// A label selector (`matchLabels` and `matchExpressions`).
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LabelSelector {
+    #[serde(deserialize_with = "nullable")]
+    pub match_labels: BTreeMap<String, String>,
+    #[serde(deserialize_with = "nullable")]
+    pub match_expressions: Vec<LabelSelectorRequirement>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(default)]
+pub struct LabelSelectorRequirement {
+    pub key: String,
+    pub operator: String,
+    #[serde(deserialize_with = "nullable")]
+    pub values: Vec<String>,
+}
+
+impl LabelSelector {
+    /// Whether `labels` satisfy every term; an empty selector matches everything, as for
+    /// aggregation. An operator Kubernetes does not know is an error, never a guess.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> Result<bool, String> {
+        if self
+            .match_labels
+            .iter()
+            .any(|(k, v)| labels.get(k) != Some(v))
+        {
+            return Ok(false);
+        }
+        for req in &self.match_expressions {
+            let value = labels.get(&req.key);
+            let ok = match req.operator.as_str() {
+                "In" => value.is_some_and(|v| req.values.contains(v)),
+                "NotIn" => value.is_none_or(|v| !req.values.contains(v)),
+                "Exists" => value.is_some(),
+                "DoesNotExist" => value.is_none(),
+                other => {
+                    return Err(format!(
+                        "matchExpressions operator {other:?} on key {:?} is not one of In, NotIn, Exists, DoesNotExist",
+                        req.key
+                    ));
+                }
+            };
+            if !ok {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AggregationRule {
+    #[serde(deserialize_with = "nullable")]
+    pub cluster_role_selectors: Vec<LabelSelector>,
+}
+
+/// A Role or ClusterRole (only ClusterRoles have an `aggregationRule`).
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Role {
+    #[serde(deserialize_with = "nullable")]
+    pub metadata: ObjectMeta,
+    #[serde(deserialize_with = "nullable")]
+    pub rules: Vec<PolicyRule>,
+    pub aggregation_rule: Option<AggregationRule>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Subject {
+    pub kind: String,
+    pub api_group: Option<String>,
+    pub name: String,
+    pub namespace: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RoleRef {
+    pub api_group: String,
+    pub kind: String,
+    pub name: String,
+}
+
+/// A RoleBinding or ClusterRoleBinding.
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Binding {
+    #[serde(deserialize_with = "nullable")]
+    pub metadata: ObjectMeta,
+    #[serde(deserialize_with = "nullable")]
+    pub subjects: Vec<Subject>,
+    #[serde(deserialize_with = "nullable")]
+    pub role_ref: RoleRef,
+}
+
+/// Who a subject stands for. Groups that contain every service account are kept apart,
+/// since they also contain the Flux identities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal<'a> {
+    ServiceAccount {
+        namespace: &'a str,
+        name: &'a str,
+    },
+    /// Group `system:serviceaccounts:<ns>`: every service account of a namespace.
+    ServiceAccountsIn(&'a str),
+    /// Group `system:serviceaccounts`: every service account.
+    AllServiceAccounts,
+    /// Group `system:authenticated`: everyone with credentials, service accounts included.
+    Authenticated,
+    User(&'a str),
+    Group(&'a str),
+    /// A kind RBAC does not know; it grants nothing.
+    Unknown,
+}
+
+impl Subject {
+    /// The principal, reading a ServiceAccount subject without a namespace as one in the
+    /// binding's namespace (what the authorizer does for RoleBindings) and the User
+    /// `system:serviceaccount:<ns>:<name>` as that service account.
+    pub fn principal<'a>(&'a self, binding_namespace: &'a str) -> Principal<'a> {
+        match self.kind.as_str() {
+            "ServiceAccount" => Principal::ServiceAccount {
+                namespace: self
+                    .namespace
+                    .as_deref()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or(binding_namespace),
+                name: &self.name,
+            },
+            "User" => match service_account_of(&self.name) {
+                Some((namespace, name)) => Principal::ServiceAccount { namespace, name },
+                None => Principal::User(&self.name),
+            },
+            "Group" => match self.name.as_str() {
+                "system:serviceaccounts" => Principal::AllServiceAccounts,
+                "system:authenticated" => Principal::Authenticated,
+                g => match g.strip_prefix("system:serviceaccounts:") {
+                    Some(ns) if !ns.is_empty() && !ns.contains(':') => {
+                        Principal::ServiceAccountsIn(ns)
+                    }
+                    _ => Principal::Group(g),
+                },
+            },
+            _ => Principal::Unknown,
+        }
+    }
+
+    /// `ServiceAccount team-a/flux`, `User alice`, `Group devs`, for messages.
+    pub fn describe(&self, binding_namespace: &str) -> String {
+        match self.principal(binding_namespace) {
+            Principal::ServiceAccount { namespace, name } if self.kind == "User" => {
+                format!("User {} (service account {namespace}/{name})", self.name)
+            }
+            Principal::ServiceAccount { namespace, name } => {
+                format!("ServiceAccount {namespace}/{name}")
+            }
+            _ => format!("{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// Where a binding grants: in one namespace (RoleBinding) or everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    Namespace(&'a str),
+    Cluster,
+}
+
+/// The four RBAC kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RbacKind {
+    Role,
+    ClusterRole,
+    RoleBinding,
+    ClusterRoleBinding,
+}
+
+impl RbacKind {
+    pub fn parse(kind: &str) -> Option<Self> {
+        Some(match kind {
+            "Role" => RbacKind::Role,
+            "ClusterRole" => RbacKind::ClusterRole,
+            "RoleBinding" => RbacKind::RoleBinding,
+            "ClusterRoleBinding" => RbacKind::ClusterRoleBinding,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RbacKind::Role => "Role",
+            RbacKind::ClusterRole => "ClusterRole",
+            RbacKind::RoleBinding => "RoleBinding",
+            RbacKind::ClusterRoleBinding => "ClusterRoleBinding",
+        }
+    }
+
+    pub fn namespaced(self) -> bool {
+        matches!(self, RbacKind::Role | RbacKind::RoleBinding)
+    }
+}
+
+impl fmt::Display for RbacKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The object under review, typed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RbacObject {
+    Role(Role),
+    ClusterRole(Role),
+    RoleBinding(Binding),
+    ClusterRoleBinding(Binding),
+}
+
+/// The admission flow for RBAC kinds:
+/// * DELETE and CONNECT are accepted (removing a grant never widens one);
+/// * an UPDATE that leaves what the object grants as it was (rules, aggregationRule and
+///   labels of a role; subjects and roleRef of a binding) is accepted, so objects admitted
+///   before the policy can still get finalizers and annotations;
+/// * another kind is accepted with a warning (misconfigured policy rules);
+/// * another apiVersion, or an object that does not match the typed view, is rejected (400)
+///   with the field path.
+///
+/// `check` gets the typed object and its reference; `obj.namespace` is empty for the
+/// cluster-scoped kinds.
+pub fn review_rbac<F>(request: &AdmissionRequest, check: F) -> Verdict
+where
+    F: FnOnce(&RbacObject, &ObjectRef) -> Vec<Violation>,
+{
+    let operation = Operation::of(request);
+    if !operation.writes() {
+        return Verdict::accept();
+    }
+    let object = &request.object;
+    let kind_name = object
+        .get("kind")
+        .and_then(|v| v.as_str())
+        .unwrap_or(request.kind.kind.as_str());
+    let Some(kind) = RbacKind::parse(kind_name) else {
+        return Verdict::accept_with_warning(format!(
+            "this policy judges RBAC roles and bindings only, {kind_name:?} was passed through unchecked: \
+             check the policy's rules"
+        ));
+    };
+    if !object.is_object() {
+        return Verdict::reject(
+            format!(
+                "{kind} {}: the {operation} request carries no object; fix: send the full object in request.object",
+                request.name
+            ),
+            Some(400),
+        );
+    }
+    let meta = object
+        .get("metadata")
+        .and_then(|m| ObjectMeta::deserialize(m).ok())
+        .unwrap_or_default();
+    let namespace = if kind.namespaced() {
+        request.namespace.as_str()
+    } else {
+        ""
+    };
+    let mut obj = ObjectRef::new(kind.name(), &meta, namespace, &request.name);
+    if !kind.namespaced() {
+        obj.namespace.clear();
+    }
+    let api_version = object
+        .get("apiVersion")
+        .and_then(|v| v.as_str())
+        .unwrap_or(RBAC_API_VERSION);
+    if api_version != RBAC_API_VERSION {
+        return Verdict::reject(
+            format!("{obj}: apiVersion {api_version:?} is not served; fix: use {RBAC_API_VERSION}"),
+            Some(400),
+        );
+    }
+    if operation == Operation::Update && grants_unchanged(kind, request) {
+        return Verdict::accept();
+    }
+    let typed = match kind {
+        RbacKind::Role | RbacKind::ClusterRole => {
+            serde_path_to_error::deserialize::<_, Role>(object).map(|r| {
+                if kind == RbacKind::Role {
+                    RbacObject::Role(r)
+                } else {
+                    RbacObject::ClusterRole(r)
+                }
+            })
+        }
+        RbacKind::RoleBinding | RbacKind::ClusterRoleBinding => {
+            serde_path_to_error::deserialize::<_, Binding>(object).map(|b| {
+                if kind == RbacKind::RoleBinding {
+                    RbacObject::RoleBinding(b)
+                } else {
+                    RbacObject::ClusterRoleBinding(b)
+                }
+            })
+        }
+    };
+    match typed {
+        Ok(typed) => Verdict::from_violations(&obj, &check(&typed, &obj)),
+        Err(e) => Verdict::reject(
+            format!(
+                "{obj}: {}: {}; fix: make the object match the {kind} {RBAC_API_VERSION} schema",
+                e.path(),
+                e.inner()
+            ),
+            Some(400),
+        ),
+    }
+}
+
+fn grants_unchanged(kind: RbacKind, request: &AdmissionRequest) -> bool {
+    let (new, old) = (&request.object, &request.old_object);
+    if !old.is_object() {
+        return false;
+    }
+    let same = |path: &[&str]| {
+        let at = |v: &serde_json::Value| {
+            path.iter()
+                .try_fold(v, |v, k| v.get(k))
+                .cloned()
+                .unwrap_or_default()
+        };
+        at(new) == at(old)
+    };
+    match kind {
+        RbacKind::Role | RbacKind::ClusterRole => {
+            same(&["rules"]) && same(&["aggregationRule"]) && same(&["metadata", "labels"])
+        }
+        RbacKind::RoleBinding | RbacKind::ClusterRoleBinding => {
+            same(&["subjects"]) && same(&["roleRef"])
+        }
+    }
+}
+
+/// A rule and where it came from (`ClusterRole edit rules[3]`), for messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourcedRule {
+    pub origin: String,
+    pub rule: PolicyRule,
+}
+
+/// What a roleRef resolved to: the role's own rules plus, for an aggregated ClusterRole,
+/// the rules of every ClusterRole its selectors match (transitively).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedRole {
+    pub kind: RbacKind,
+    pub name: String,
+    pub rules: Vec<SourcedRule>,
+    /// Names of the ClusterRoles aggregated into it.
+    pub aggregated: Vec<String>,
+}
+
+/// Why a roleRef could not be judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolveError {
+    /// The role does not exist (yet).
+    Missing(String),
+    /// The roleRef itself is not valid (kind, apiGroup, Role in a ClusterRoleBinding).
+    Invalid(String),
+    /// A lookup failed, or aggregation cannot be worked out; says why.
+    Unknown(String),
+}
+
+impl fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResolveError::Missing(m) | ResolveError::Invalid(m) | ResolveError::Unknown(m) => {
+                f.write_str(m)
+            }
+        }
+    }
+}
+
+/// A bound on aggregation chains and fan-out: RBAC never needs more, malicious state
+/// could make more.
+const MAX_AGGREGATED: usize = 256;
+
+/// Fetches the role a binding refers to. `binding_namespace` is `None` for a
+/// ClusterRoleBinding (which may only refer to ClusterRoles).
+pub fn resolve_role_ref(
+    cluster: &dyn Cluster,
+    role_ref: &RoleRef,
+    binding_namespace: Option<&str>,
+) -> Result<ResolvedRole, ResolveError> {
+    if role_ref.api_group != RBAC_GROUP {
+        return Err(ResolveError::Invalid(format!(
+            "roleRef.apiGroup {:?} is not {RBAC_GROUP}",
+            role_ref.api_group
+        )));
+    }
+    let kind = match (role_ref.kind.as_str(), binding_namespace) {
+        ("ClusterRole", _) => RbacKind::ClusterRole,
+        ("Role", Some(_)) => RbacKind::Role,
+        ("Role", None) => {
+            return Err(ResolveError::Invalid(
+                "roleRef.kind Role is not allowed in a ClusterRoleBinding".into(),
+            ));
+        }
+        (other, _) => {
+            return Err(ResolveError::Invalid(format!(
+                "roleRef.kind {other:?} is not Role or ClusterRole"
+            )));
+        }
+    };
+    let namespace = if kind == RbacKind::Role {
+        binding_namespace
+    } else {
+        None
+    };
+    let key = ObjectKey {
+        api_version: RBAC_API_VERSION,
+        kind: kind.name(),
+        namespace,
+        name: &role_ref.name,
+    };
+    match crate::cluster::get_as::<Role>(cluster, &key) {
+        Ok(role) => expand(cluster, kind, &role_ref.name, &role),
+        Err(LookupError::NotFound) => Err(ResolveError::Missing(format!(
+            "{key} does not exist in the cluster"
+        ))),
+        Err(LookupError::Failed(why)) => Err(ResolveError::Unknown(format!(
+            "cannot look up {key}: {why}"
+        ))),
+    }
+}
+
+/// A role's effective rules: its own plus, for an aggregated ClusterRole, those of every
+/// ClusterRole its `aggregationRule` selects (transitively). The API server also copies the
+/// aggregated rules into `rules`; reading both is harmless and covers a stale copy.
+pub fn expand(
+    cluster: &dyn Cluster,
+    kind: RbacKind,
+    name: &str,
+    role: &Role,
+) -> Result<ResolvedRole, ResolveError> {
+    let mut resolved = ResolvedRole {
+        kind,
+        name: name.to_string(),
+        // The role's own rules read as `rules[i]`; aggregated ones name their ClusterRole.
+        rules: role
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| SourcedRule {
+                origin: format!("rules[{i}]"),
+                rule: rule.clone(),
+            })
+            .collect(),
+        aggregated: Vec::new(),
+    };
+    let Some(aggregation) = role
+        .aggregation_rule
+        .as_ref()
+        .filter(|_| kind == RbacKind::ClusterRole)
+    else {
+        return Ok(resolved);
+    };
+    let all = list_cluster_roles(cluster).map_err(|why| {
+        ResolveError::Unknown(format!(
+            "ClusterRole {name} is aggregated (aggregationRule) and the ClusterRoles it selects cannot be listed: {why}"
+        ))
+    })?;
+    let mut seen: BTreeSet<String> = BTreeSet::from([name.to_string()]);
+    let mut pending: Vec<AggregationRule> = vec![aggregation.clone()];
+    while let Some(rule) = pending.pop() {
+        for (child_name, child) in &all {
+            if seen.contains(child_name) {
+                continue;
+            }
+            let mut selected = false;
+            for selector in &rule.cluster_role_selectors {
+                if selector.matches(&child.metadata.labels).map_err(|why| {
+                    ResolveError::Unknown(format!(
+                        "ClusterRole {name} aggregates by a selector the policy cannot evaluate: {why}"
+                    ))
+                })? {
+                    selected = true;
+                    break;
+                }
+            }
+            if !selected {
+                continue;
+            }
+            if seen.len() > MAX_AGGREGATED {
+                return Err(ResolveError::Unknown(format!(
+                    "ClusterRole {name} aggregates more than {MAX_AGGREGATED} ClusterRoles"
+                )));
+            }
+            seen.insert(child_name.clone());
+            resolved.aggregated.push(child_name.clone());
+            resolved
+                .rules
+                .extend(sourced(RbacKind::ClusterRole, child_name, &child.rules));
+            if let Some(inner) = &child.aggregation_rule {
+                pending.push(inner.clone());
+            }
+        }
+    }
+    Ok(resolved)
+}
+
+fn sourced(kind: RbacKind, name: &str, rules: &[PolicyRule]) -> Vec<SourcedRule> {
+    rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| SourcedRule {
+            origin: format!("{kind} {name} rules[{i}]"),
+            rule: rule.clone(),
+        })
+        .collect()
+}
+
+/// Every ClusterRole, by name.
+pub fn list_cluster_roles(cluster: &dyn Cluster) -> Result<Vec<(String, Role)>, String> {
+    list_typed::<Role>(cluster, "ClusterRole", None).map(|roles| {
+        roles
+            .into_iter()
+            .map(|r| (r.metadata.name.clone().unwrap_or_default(), r))
+            .collect()
+    })
+}
+
+fn list_typed<T: serde::de::DeserializeOwned>(
+    cluster: &dyn Cluster,
+    kind: &str,
+    namespace: Option<&str>,
+) -> Result<Vec<T>, String> {
+    let items = cluster
+        .list(RBAC_API_VERSION, kind, namespace)
+        .map_err(|e| e.to_string())?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            serde_path_to_error::deserialize(item)
+                .map_err(|e| format!("{kind} list item {i}: {}: {}", e.path(), e.inner()))
+        })
+        .collect()
+}
+
+/// A binding that grants a role, found from the role's side.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BindingOf {
+    pub kind: RbacKind,
+    pub binding: Binding,
+    /// The aggregated ClusterRole through which the role is granted, if not directly.
+    pub via: Option<String>,
+}
+
+impl BindingOf {
+    pub fn namespace(&self) -> &str {
+        self.binding.metadata.namespace.as_deref().unwrap_or("")
+    }
+
+    pub fn scope(&self) -> Scope<'_> {
+        match self.kind {
+            RbacKind::RoleBinding => Scope::Namespace(self.namespace()),
+            _ => Scope::Cluster,
+        }
+    }
+
+    /// `RoleBinding team-a/deployers` or `ClusterRoleBinding ops (through ClusterRole edit)`.
+    pub fn describe(&self) -> String {
+        let name = self.binding.metadata.name.as_deref().unwrap_or("<unnamed>");
+        let mut text = match self.kind {
+            RbacKind::RoleBinding => format!("RoleBinding {}/{name}", self.namespace()),
+            _ => format!("{} {name}", self.kind),
+        };
+        if let Some(via) = &self.via {
+            text.push_str(&format!(" (through the aggregated ClusterRole {via})"));
+        }
+        text
+    }
+}
+
+/// Every binding that grants the role `name` (a Role in `namespace`, or a ClusterRole),
+/// including, for a ClusterRole whose `labels` make it part of an aggregated ClusterRole,
+/// the bindings of that aggregated role. `in_namespaces` limits the RoleBindings looked at
+/// (`None`: all namespaces).
+pub fn bindings_of(
+    cluster: &dyn Cluster,
+    kind: RbacKind,
+    namespace: &str,
+    name: &str,
+    labels: &BTreeMap<String, String>,
+    in_namespaces: Option<&[String]>,
+) -> Result<Vec<BindingOf>, String> {
+    let mut found = Vec::new();
+    if kind == RbacKind::Role {
+        for b in list_typed::<Binding>(cluster, "RoleBinding", Some(namespace))? {
+            if b.role_ref.kind == "Role" && b.role_ref.name == name {
+                found.push(BindingOf {
+                    kind: RbacKind::RoleBinding,
+                    binding: b,
+                    via: None,
+                });
+            }
+        }
+        return Ok(found);
+    }
+    // The role itself, then every aggregated ClusterRole that selects it.
+    let mut targets: Vec<(String, Option<String>)> = vec![(name.to_string(), None)];
+    for (parent, role) in list_cluster_roles(cluster)? {
+        if parent == name {
+            continue;
+        }
+        let Some(aggregation) = &role.aggregation_rule else {
+            continue;
+        };
+        let mut selected = false;
+        for selector in &aggregation.cluster_role_selectors {
+            if selector
+                .matches(labels)
+                .map_err(|why| format!("ClusterRole {parent} aggregationRule: {why}"))?
+            {
+                selected = true;
+                break;
+            }
+        }
+        if selected {
+            targets.push((parent.clone(), Some(parent)));
+        }
+    }
+    let cluster_bindings = list_typed::<Binding>(cluster, "ClusterRoleBinding", None)?;
+    let mut role_bindings = Vec::new();
+    match in_namespaces {
+        None => role_bindings = list_typed::<Binding>(cluster, "RoleBinding", None)?,
+        Some(namespaces) => {
+            for ns in namespaces {
+                role_bindings.extend(list_typed::<Binding>(cluster, "RoleBinding", Some(ns))?);
+            }
+        }
+    }
+    for (target, via) in &targets {
+        let refers = |b: &Binding| b.role_ref.kind == "ClusterRole" && &b.role_ref.name == target;
+        for b in cluster_bindings.iter().filter(|b| refers(b)) {
+            found.push(BindingOf {
+                kind: RbacKind::ClusterRoleBinding,
+                binding: b.clone(),
+                via: via.clone(),
+            });
+        }
+        for b in role_bindings.iter().filter(|b| refers(b)) {
+            found.push(BindingOf {
+                kind: RbacKind::RoleBinding,
+                binding: b.clone(),
+                via: via.clone(),
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// Reads a `namespace:name` service-account glob list entry; used by settings validation.
+pub fn check_account_glob(setting: &str, i: usize, entry: &str) -> Result<(), String> {
+    match entry.split_once(':') {
+        Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains(':') => Ok(()),
+        _ => Err(format!(
+            "settings.{setting}[{i}]: {entry:?} is not namespace:name (globs allowed, e.g. team-*:flux)"
+        )),
+    }
+}
+
+/// Whether a `namespace:name` glob list names the service account.
+pub fn account_matches(patterns: &[String], namespace: &str, name: &str) -> bool {
+    let full = format!("{namespace}:{name}");
+    crate::glob::any_matches(patterns, &full)
+}
+
+/// Whether some service account of `namespace` could match a `namespace:name` glob list.
+pub fn namespace_has_match(patterns: &[String], namespace: &str) -> bool {
+    patterns.iter().any(|p| {
+        p.split_once(':')
+            .is_some_and(|(ns, _)| crate::glob::matches(ns, namespace))
+    })
+}
+
+/// What a binding to a role that does not exist (yet) gets: the role's grants are unknown.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingRole {
+    #[default]
+    Deny,
+    Allow,
+}
+
+/// A violation naming a roleRef that cannot be judged.
+pub fn unresolved_violation(error: &ResolveError, role_ref: &RoleRef, fix: &str) -> Violation {
+    Violation::new(
+        "roleRef",
+        format!(
+            "{} {:?} cannot be judged: {error}",
+            role_ref.kind, role_ref.name
+        ),
+        fix,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::MemoryCluster;
+    use serde_json::json;
+
+    fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect();
+        PolicyRule {
+            api_groups: s(groups),
+            resources: s(resources),
+            verbs: s(verbs),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn rule_matching_follows_the_authorizer() {
+        let r = rule(&[""], &["pods"], &["get"]);
+        assert!(r.grants("get", "", "pods"));
+        assert!(!r.grants("get", "", "pods/exec"));
+        assert!(!r.grants("list", "", "pods"));
+        assert!(!r.grants("get", "apps", "pods"));
+        let r = rule(&["*"], &["*"], &["*"]);
+        assert!(r.grants("create", "", "pods/exec"));
+        let r = rule(&[""], &["*/exec"], &["create"]);
+        assert!(r.grants("create", "", "pods/exec"));
+        assert!(!r.grants("create", "", "pods"));
+        let r = rule(&[RBAC_GROUP], &["clusterrolebindings"], &["patch"]);
+        assert!(r.grants_write(RBAC_GROUP, "clusterrolebindings"));
+        assert!(!r.grants_write(RBAC_GROUP, "roles"));
+    }
+
+    #[test]
+    fn selectors() {
+        let labels: BTreeMap<String, String> =
+            [("a".to_string(), "1".to_string())].into_iter().collect();
+        let sel: LabelSelector =
+            serde_json::from_value(json!({"matchLabels": {"a": "1"}})).unwrap();
+        assert_eq!(sel.matches(&labels), Ok(true));
+        let sel: LabelSelector = serde_json::from_value(
+            json!({"matchExpressions": [{"key": "a", "operator": "NotIn", "values": ["1"]}]}),
+        )
+        .unwrap();
+        assert_eq!(sel.matches(&labels), Ok(false));
+        let sel: LabelSelector = serde_json::from_value(
+            json!({"matchExpressions": [{"key": "b", "operator": "DoesNotExist"}]}),
+        )
+        .unwrap();
+        assert_eq!(sel.matches(&labels), Ok(true));
+        let sel: LabelSelector =
+            serde_json::from_value(json!({"matchExpressions": [{"key": "b", "operator": "Near"}]}))
+                .unwrap();
+        assert!(sel.matches(&labels).is_err());
+        assert_eq!(LabelSelector::default().matches(&labels), Ok(true));
+    }
+
+    #[test]
+    fn principals() {
+        let s = |kind: &str, name: &str, ns: Option<&str>| Subject {
+            kind: kind.into(),
+            name: name.into(),
+            namespace: ns.map(str::to_string),
+            api_group: None,
+        };
+        let sa = s("User", "system:serviceaccount:flux-system:x", None);
+        assert_eq!(
+            sa.principal("apps"),
+            Principal::ServiceAccount {
+                namespace: "flux-system",
+                name: "x"
+            }
+        );
+        let sa = s("ServiceAccount", "x", None);
+        assert_eq!(
+            sa.principal("apps"),
+            Principal::ServiceAccount {
+                namespace: "apps",
+                name: "x"
+            }
+        );
+        let g = s("Group", "system:serviceaccounts:flux-system", None);
+        assert_eq!(g.principal(""), Principal::ServiceAccountsIn("flux-system"));
+        let g = s("Group", "system:serviceaccounts", None);
+        assert_eq!(g.principal(""), Principal::AllServiceAccounts);
+        assert_eq!(s("Robot", "r", None).principal(""), Principal::Unknown);
+    }
+
+    fn cr(name: &str, labels: serde_json::Value, rules: serde_json::Value) -> serde_json::Value {
+        json!({"apiVersion": RBAC_API_VERSION, "kind": "ClusterRole",
+               "metadata": {"name": name, "labels": labels}, "rules": rules})
+    }
+
+    #[test]
+    fn aggregation_is_followed_transitively() {
+        let mut top = cr("top", json!({}), json!(null));
+        top["aggregationRule"] =
+            json!({"clusterRoleSelectors": [{"matchLabels": {"agg-top": "true"}}]});
+        let mut mid = cr("mid", json!({"agg-top": "true"}), json!([]));
+        mid["aggregationRule"] =
+            json!({"clusterRoleSelectors": [{"matchLabels": {"agg-mid": "true"}}]});
+        let leaf = cr(
+            "leaf",
+            json!({"agg-mid": "true"}),
+            json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]),
+        );
+        let c = MemoryCluster::new(vec![top, mid, leaf]);
+        let role_ref = RoleRef {
+            api_group: RBAC_GROUP.into(),
+            kind: "ClusterRole".into(),
+            name: "top".into(),
+        };
+        let r = resolve_role_ref(&c, &role_ref, None).unwrap();
+        assert_eq!(r.aggregated, ["mid", "leaf"]);
+        assert!(r.rules.iter().any(|s| s.rule.grants("delete", "", "nodes")));
+        let missing = RoleRef {
+            name: "nope".into(),
+            ..role_ref.clone()
+        };
+        assert!(matches!(
+            resolve_role_ref(&c, &missing, None),
+            Err(ResolveError::Missing(_))
+        ));
+        // The leaf is reached from its own bindings and through both aggregators.
+        let b = json!({"apiVersion": RBAC_API_VERSION, "kind": "ClusterRoleBinding",
+                       "metadata": {"name": "b"}, "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": "mid"},
+                       "subjects": [{"kind": "User", "name": "u"}]});
+        let c = MemoryCluster::new(vec![b, cr("mid", json!({}), json!([])), {
+            let mut m = cr("mid2", json!({}), json!([]));
+            m["aggregationRule"] =
+                json!({"clusterRoleSelectors": [{"matchLabels": {"agg-mid": "true"}}]});
+            m
+        }]);
+        let labels: BTreeMap<String, String> = [("agg-mid".to_string(), "true".to_string())]
+            .into_iter()
+            .collect();
+        let found = bindings_of(&c, RbacKind::ClusterRole, "", "mid", &labels, None).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].describe(), "ClusterRoleBinding b");
+    }
+
+    #[test]
+    fn account_globs() {
+        let p = vec!["team-*:flux".to_string()];
+        assert!(account_matches(&p, "team-a", "flux"));
+        assert!(!account_matches(&p, "team-a", "other"));
+        assert!(namespace_has_match(&p, "team-b"));
+        assert!(!namespace_has_match(&p, "apps"));
+        assert!(check_account_glob("x", 0, "flux").is_err());
+        assert!(check_account_glob("x", 0, "a:b").is_ok());
+    }
+}

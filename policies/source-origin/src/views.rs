@@ -1,0 +1,54 @@
+//! Narrow typed views of the four source kinds: only the fields this policy reads.
+//!
+//! flux-model's full views type-check every field, and deserialising four of them costs
+//! about 20 KB of wasm each, which would put this policy over the size budget. The fields
+//! read here keep the same names and types, so `spec.insecure: "true"` is still refused
+//! with its path; fields not read here are left to the API server's schema validation.
+
+use flux_model::Resource;
+use flux_model::kinds::source::GitRepositoryRef;
+use flux_model::object::LocalObjectReference;
+use serde::Deserialize;
+
+pub type GitRepository = Resource<GitSpec>;
+pub type HelmRepository = Resource<HelmSpec>;
+pub type OciRepository = Resource<OciSpec>;
+pub type Bucket = Resource<BucketSpec>;
+
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GitSpec {
+    pub url: Option<String>,
+    pub secret_ref: Option<LocalObjectReference>,
+    pub provider: Option<String>,
+    pub service_account_name: Option<String>,
+    #[serde(rename = "ref")]
+    pub reference: Option<GitRepositoryRef>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HelmSpec {
+    pub url: Option<String>,
+    #[serde(rename = "type")]
+    pub repository_type: Option<String>,
+    pub pass_credentials: Option<bool>,
+    pub insecure: Option<bool>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OciSpec {
+    pub url: Option<String>,
+    #[serde(rename = "ref")]
+    pub reference: Option<flux_model::kinds::source::OciRepositoryRef>,
+    pub insecure: Option<bool>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BucketSpec {
+    pub bucket_name: Option<String>,
+    pub endpoint: Option<String>,
+    pub insecure: Option<bool>,
+}
