@@ -67,6 +67,9 @@ pub struct EvaluationContext {
     /// as granted by the ClusterAdmissionPolicy or `--allow-context-aware`).
     pub allowed_resources: BTreeSet<(String, String)>,
     pub log: LogSink,
+    /// `(apiVersion, kind)` of every get/list the policy asked for, granted or not: the
+    /// testkit compares them with the policy's declared contextAwareResources.
+    pub lookups: std::sync::Mutex<BTreeSet<(String, String)>>,
 }
 
 impl EvaluationContext {
@@ -91,6 +94,9 @@ impl EvaluationContext {
     }
 
     fn check_access(&self, api_version: &str, kind: &str) -> Result<(), String> {
+        if let Ok(mut seen) = self.lookups.lock() {
+            seen.insert((api_version.to_string(), kind.to_string()));
+        }
         if self
             .allowed_resources
             .contains(&(api_version.to_string(), kind.to_string()))
@@ -426,6 +432,7 @@ canI:
             cluster,
             allowed_resources: [("v1".to_string(), "Namespace".to_string())].into(),
             log: LogSink::Capture(Mutex::default()),
+            ..Default::default()
         }
     }
 

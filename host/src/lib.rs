@@ -6,11 +6,17 @@
 //! * [`admission`]: AdmissionRequest/Response and the policy-evaluator mapping.
 //! * [`metadata`]: Kubewarden policy metadata.
 //! * [`bench`]: the per-request cost measurement behind `fluxgate bench`.
+//! * [`annotate`]: embeds validated metadata into a module, as `kwctl annotate` does.
+//! * [`oci`]: push and pull policies as Kubewarden OCI artifacts.
+//! * [`package`]: ClusterAdmissionPolicy and ArtifactHub files generated from the metadata.
 
 pub mod admission;
+pub mod annotate;
 pub mod bench;
 pub mod capabilities;
 pub mod metadata;
+pub mod oci;
+pub mod package;
 pub mod runtime;
 
 pub use admission::{AdmissionRequest, AdmissionResponse, Policy, validate, validate_settings};

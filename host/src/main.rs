@@ -8,7 +8,9 @@ use fluxgate_host::admission::{self, AdmissionRequest, Policy};
 use fluxgate_host::bench::{self, BenchOptions};
 use fluxgate_host::capabilities::{ClusterState, EvaluationContext, LogSink};
 use fluxgate_host::metadata::Metadata;
+use fluxgate_host::package::{self, PolicySource};
 use fluxgate_host::runtime::{Limits, Runtime};
+use fluxgate_host::{annotate, oci};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -55,6 +57,68 @@ enum Command {
     },
     /// Print the waPC protocol version the policy reports.
     ProtocolVersion { policy: PathBuf },
+    /// Embed metadata.yml (and the README as usage) into a module, like `kwctl annotate`.
+    Annotate {
+        /// The unannotated module.
+        policy: PathBuf,
+        #[arg(long, short = 'm')]
+        metadata_path: PathBuf,
+        /// README embedded as io.kubewarden.policy.usage.
+        #[arg(long, short = 'u')]
+        usage_path: Option<PathBuf>,
+        /// The annotated module to write.
+        #[arg(long, short = 'o')]
+        output_path: PathBuf,
+    },
+    /// Push an annotated module as a Kubewarden OCI artifact and print its immutable reference.
+    Push {
+        policy: PathBuf,
+        /// registry://host/repository:tag (the scheme is optional).
+        uri: String,
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// Print {"immutable_ref": ...} like `kwctl push -o json`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pull a policy, verify its layer digest and write the module.
+    Pull {
+        uri: String,
+        #[arg(long, short = 'o')]
+        output_path: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Print the ClusterAdmissionPolicy that deploys a policy directory's module.
+    Manifest {
+        /// policies/<name>
+        policy_dir: PathBuf,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Print a policy directory's artifacthub-pkg.yml.
+    Artifacthub {
+        /// policies/<name>
+        policy_dir: PathBuf,
+        /// The committed artifacthub-pkg.yml, whose createdAt is kept while the version is unchanged.
+        #[arg(long)]
+        previous: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct RegistryArgs {
+    /// Plain HTTP, for a registry on this machine only.
+    #[arg(long)]
+    insecure: bool,
+}
+
+impl RegistryArgs {
+    fn options(&self) -> oci::RegistryOptions {
+        oci::RegistryOptions {
+            insecure: self.insecure,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -169,8 +233,90 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 admission::protocol_version(&runtime, &policy, Default::default())?
             );
         }
+        Command::Annotate {
+            policy,
+            metadata_path,
+            usage_path,
+            output_path,
+        } => {
+            let wasm = read(&policy)?;
+            let metadata_yaml = read_text(&metadata_path)?;
+            let usage = usage_path.as_deref().map(read_text).transpose()?;
+            // A policy crate's version lives beside its metadata.yml.
+            let crate_version = metadata_path
+                .parent()
+                .map(|dir| dir.join("Cargo.toml"))
+                .filter(|p| p.exists())
+                .map(|p| crate_version(&p))
+                .transpose()?;
+            let runtime = Runtime::new(Limits::default())?;
+            let input = annotate::AnnotateInput {
+                metadata_yaml: &metadata_yaml,
+                usage: usage.as_deref(),
+                crate_version: crate_version.as_deref(),
+            };
+            let annotated = annotate::annotate(&runtime, &wasm, &input)
+                .map_err(|e| anyhow::anyhow!("{}: {e:#}", policy.display()))?;
+            std::fs::write(&output_path, annotated)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", output_path.display()))?;
+        }
+        Command::Push {
+            policy,
+            uri,
+            registry,
+            json,
+        } => {
+            let pushed = oci::push(&read(&policy)?, &uri, &registry.options())?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"immutable_ref": pushed.immutable_ref})
+                );
+            } else {
+                println!("{}", pushed.immutable_ref);
+            }
+        }
+        Command::Pull {
+            uri,
+            output_path,
+            registry,
+        } => {
+            let pulled = oci::pull(&uri, &registry.options())?;
+            std::fs::write(&output_path, &pulled.wasm)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", output_path.display()))?;
+            println!("{} {}", pulled.manifest_digest, output_path.display());
+        }
+        Command::Manifest {
+            policy_dir,
+            settings,
+        } => {
+            let source = PolicySource::load(&policy_dir)?;
+            print!(
+                "{}",
+                package::cluster_admission_policy(&source, &settings.load()?)?
+            );
+        }
+        Command::Artifacthub {
+            policy_dir,
+            previous,
+        } => {
+            let source = PolicySource::load(&policy_dir)?;
+            let created_at = previous
+                .filter(|p| p.exists())
+                .map(|p| read_text(&p))
+                .transpose()?
+                .and_then(|text| package::previous_created_at(&text, source.version()))
+                .unwrap_or_else(package::now_rfc3339);
+            print!("{}", package::artifacthub_package(&source, &created_at)?);
+        }
     }
     Ok(())
+}
+
+/// `version = "x.y.z"` of a policy crate's manifest.
+fn crate_version(manifest: &Path) -> anyhow::Result<String> {
+    package::crate_version(&read_text(manifest)?)
+        .ok_or_else(|| anyhow::anyhow!("{}: no version line", manifest.display()))
 }
 
 /// Everything `run` and `bench` need, loaded and checked up front so that input errors
@@ -247,6 +393,7 @@ impl Session {
             cluster: self.cluster.clone(),
             allowed_resources: self.granted.iter().cloned().collect(),
             log: LogSink::Stderr,
+            ..Default::default()
         })
     }
 

@@ -107,5 +107,14 @@ fn export(fixture_path: &std::path::Path, dir: &std::path::Path) -> anyhow::Resu
         dir.join("settings.json"),
         serde_json::to_string_pretty(&settings)?,
     )?;
+    // Context-aware policies need the cluster the fixture describes.
+    let cluster = fixture
+        .cluster_state
+        .clone()
+        .unwrap_or_else(|| serde_json::json!({}));
+    std::fs::write(
+        dir.join("cluster.json"),
+        serde_json::to_string_pretty(&cluster)?,
+    )?;
     Ok(())
 }

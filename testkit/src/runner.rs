@@ -7,6 +7,7 @@ use fluxgate_host::capabilities::{ClusterState, EvaluationContext, LogSink};
 use fluxgate_host::metadata::Metadata;
 use fluxgate_host::runtime::{Limits, Runtime};
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -58,6 +59,8 @@ pub struct CaseResult {
     pub description: String,
     pub failures: Vec<String>,
     pub response: Option<AdmissionResponse>,
+    /// `(apiVersion, kind)` the policy looked up in the cluster while judging the case.
+    pub lookups: BTreeSet<(String, String)>,
 }
 
 pub struct Replayer {
@@ -82,12 +85,30 @@ impl Replayer {
             wasm_path.display()
         );
         let module = Policy::load(&self.runtime, &wasm_path)?;
+        self.replay_with(policy, &module)
+    }
+
+    /// Replays a policy's fixtures through other module bytes (e.g. its annotated build).
+    pub fn replay_module(
+        &self,
+        policy: &PolicyUnderTest,
+        wasm: &[u8],
+    ) -> anyhow::Result<Vec<CaseResult>> {
+        let module = Policy::from_bytes(&self.runtime, policy.name.clone(), wasm)?;
+        self.replay_with(policy, &module)
+    }
+
+    fn replay_with(
+        &self,
+        policy: &PolicyUnderTest,
+        module: &Policy,
+    ) -> anyhow::Result<Vec<CaseResult>> {
         let metadata =
             Metadata::from_yaml(&std::fs::read_to_string(policy.dir.join("metadata.yml"))?)?;
         policy
             .fixtures()?
             .into_iter()
-            .map(|file| Ok(self.case(&module, &metadata, &file)))
+            .map(|file| Ok(self.case(module, &metadata, &file)))
             .collect()
     }
 
@@ -108,6 +129,7 @@ impl Replayer {
                     description: String::new(),
                     failures: vec![format!("cannot read fixture: {e}")],
                     response: None,
+                    lookups: BTreeSet::new(),
                 };
             }
         };
@@ -129,6 +151,7 @@ impl Replayer {
                 .map(|r| (r.api_version.clone(), r.kind.clone()))
                 .collect(),
             log: LogSink::Capture(Default::default()),
+            ..Default::default()
         });
 
         let expect = &fixture.expect;
@@ -172,6 +195,7 @@ impl Replayer {
             description: fixture.description.clone(),
             failures,
             response,
+            lookups: ctx.lookups.lock().map(|l| l.clone()).unwrap_or_default(),
         }
     }
 

@@ -3,30 +3,15 @@
 //! same version as its crate.
 
 use flux_model::FluxKind;
+use fluxgate_host::annotate::REQUIRED_ANNOTATIONS;
 use fluxgate_host::metadata::Metadata;
+use fluxgate_host::package;
 use fluxgate_testkit::runner;
 use std::path::Path;
 
-const REQUIRED_ANNOTATIONS: [&str; 9] = [
-    "io.kubewarden.policy.title",
-    "io.kubewarden.policy.version",
-    "io.kubewarden.policy.description",
-    "io.kubewarden.policy.author",
-    "io.kubewarden.policy.url",
-    "io.kubewarden.policy.source",
-    "io.kubewarden.policy.license",
-    "io.kubewarden.policy.ociUrl",
-    "io.artifacthub.displayName",
-];
-
 fn crate_version(dir: &Path) -> String {
     let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-    manifest
-        .lines()
-        .find_map(|l| l.strip_prefix("version = \""))
-        .and_then(|v| v.strip_suffix('"'))
-        .expect("a version line in Cargo.toml")
-        .to_string()
+    package::crate_version(&manifest).expect("a version line in Cargo.toml")
 }
 
 #[test]

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The release pipeline's own recipes, run against a real OCI registry on 127.0.0.1:
+# `just push` (which annotates) to Debian's docker-registry, then every pushed reference is
+# read back with skopeo (an independent client) and `fluxgate pull`, and compared byte for
+# byte; `just artifacthub` and `just manifests` must leave the committed files unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v docker-registry >/dev/null && command -v skopeo >/dev/null ||
+  { echo "docker-registry and skopeo are missing: run ./scripts/setup.sh" >&2; exit 1; }
+
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$work/config.yml" <<YAML
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $work/data}}
+http: {addr: 127.0.0.1:$port}
+YAML
+docker-registry serve "$work/config.yml" > "$work/registry.log" 2>&1 &
+registry_pid=$!
+trap 'kill $registry_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+
+registry="127.0.0.1:$port/fluxgate"
+just annotate
+just push_flags=--insecure push "$registry" | tee "$work/pushed"
+count=0
+while read -r ref; do
+  policy=${ref#"$registry/"}; policy=${policy%@*}
+  manifest=$(skopeo inspect --raw --tls-verify=false "docker://$ref")
+  grep -q '"mediaType":"application/vnd.wasm.content.layer.v1+wasm"' <<<"$manifest"
+  grep -q '"mediaType":"application/vnd.wasm.config.v1+json"' <<<"$manifest"
+  [ "sha256:$(printf '%s' "$manifest" | sha256sum | cut -d' ' -f1)" = "${ref#*@}" ]
+  ./target/debug/fluxgate pull "registry://$ref" --insecure -o "$work/$policy.wasm" > /dev/null
+  cmp "$work/$policy.wasm" "target/annotated/$policy.wasm"
+  echo "ok: $ref (skopeo manifest digest and pulled bytes match)"
+  count=$((count + 1))
+done < "$work/pushed"
+[ "$count" -eq "$(ls -d policies/*/fixtures | wc -l)" ]
+
+just artifacthub
+just manifests
+if [ -n "$(git status --porcelain -- artifacthub deploy/policies)" ]; then
+  git status --short -- artifacthub deploy/policies
+  echo "artifacthub/ or deploy/policies/ is stale: commit what just artifacthub / just manifests wrote" >&2
+  exit 1
+fi
+echo "publish-check: $count policies pushed, inspected, pulled and compared"
