@@ -18,7 +18,7 @@ setup:
 # Build every policy to wasm32-wasip1 (release, size-tuned) and print the sizes.
 build:
     cargo build --locked --release --target wasm32-wasip1 {{ prepend("-p ", policies) }}
-    @just sizes
+    @just sizes >&2
 
 # Print each policy module's size and fail when one is over the budget.
 sizes:

@@ -24,7 +24,7 @@ for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; 
 
 registry="127.0.0.1:$port/fluxgate"
 just annotate
-just push_flags=--insecure push "$registry" | tee "$work/pushed"
+just push_flags=--insecure push "$registry" | grep "^$registry/.*@sha256:" | tee "$work/pushed"
 count=0
 while read -r ref; do
   policy=${ref#"$registry/"}; policy=${policy%@*}
