@@ -39,6 +39,8 @@ pub mod review;
 pub mod semver_range;
 pub mod settings;
 pub mod tenancy;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod verdict;
 
 pub use cluster::{Cluster, LookupError, MemoryCluster, ObjectKey};
