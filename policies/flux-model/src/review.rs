@@ -90,6 +90,33 @@ where
     }
 }
 
+/// For a policy judging several Flux kinds: which of `kinds` the request is about (the
+/// object's `kind`, or the request's GVK when there is no object), or the verdict for any
+/// other kind: accepted with a warning that the policy's rules are misconfigured.
+pub fn judged_kind(
+    request: &AdmissionRequest,
+    policy: &str,
+    kinds: &[FluxKind],
+) -> Result<FluxKind, Verdict> {
+    let named = request
+        .object
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or(request.kind.kind.as_str());
+    kinds
+        .iter()
+        .copied()
+        .find(|k| k.name() == named)
+        .ok_or_else(|| {
+            let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+            Verdict::accept_with_warning(format!(
+                "{policy} judges {} objects only, {named:?} was passed through unchecked: \
+             check the policy's rules",
+                names.join(", ")
+            ))
+        })
+}
+
 fn spec_unchanged(request: &AdmissionRequest) -> bool {
     let old = request.old_object.get("spec");
     old.is_some() && old == request.object.get("spec")

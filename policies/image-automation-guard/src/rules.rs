@@ -20,17 +20,9 @@ const KINDS: [FluxKind; 3] = [
 /// Admission entry: picks the kind from the object (or the request's GVK for DELETE) and
 /// runs the shared review flow with that kind's rule.
 pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
-    let named = request
-        .object
-        .get("kind")
-        .and_then(|k| k.as_str())
-        .unwrap_or(request.kind.kind.as_str());
-    let Some(kind) = KINDS.into_iter().find(|k| k.name() == named) else {
-        return Verdict::accept_with_warning(format!(
-            "image-automation-guard judges ImageRepository, ImagePolicy and \
-             ImageUpdateAutomation objects only, {named:?} was passed through unchecked: \
-             check the policy's rules"
-        ));
+    let kind = match flux_model::review::judged_kind(request, "image-automation-guard", &KINDS) {
+        Ok(kind) => kind,
+        Err(other_kind) => return other_kind,
     };
     let exempt = |obj: &ObjectRef| settings.platform_namespaces.contains(&obj.namespace);
     use flux_model::review::review;
