@@ -39,6 +39,23 @@ while read -r ref; do
 done < "$work/pushed"
 [ "$count" -eq "$(ls -d policies/*/fixtures | wc -l)" ]
 
+# `fluxgate run` answers the same on the annotated module as on the plain one (the testkit
+# replays every fixture both ways; this checks the CLI path on one rejected case per policy).
+cargo build --locked -q -p fluxgate-testkit
+for dir in policies/*/fixtures; do
+  policy=$(basename "$(dirname "$dir")")
+  fixture=$(ls "$dir"/reject-*.yaml | head -1)
+  ./target/debug/fluxgate-testkit export "$fixture" "$work/run-$policy" > /dev/null
+  args=(-r "$work/run-$policy/request.json" --settings-path "$work/run-$policy/settings.json"
+        --cluster-state "$work/run-$policy/cluster.json" --allow-context-aware
+        --metadata-path "policies/$policy/metadata.yml")
+  plain=$(./target/debug/fluxgate run "target/wasm32-wasip1/release/${policy//-/_}.wasm" "${args[@]}" 2>/dev/null)
+  annotated=$(./target/debug/fluxgate run "target/annotated/$policy.wasm" "${args[@]}" 2>/dev/null)
+  [ "$plain" = "$annotated" ] || { echo "$policy: fluxgate run differs on the annotated module" >&2; exit 1; }
+  grep -q '"allowed":false' <<<"$annotated"
+done
+echo "ok: fluxgate run gives the same response on annotated and plain modules"
+
 just artifacthub
 just manifests
 if [ -n "$(git status --porcelain -- artifacthub deploy/policies)" ]; then
