@@ -89,16 +89,16 @@ enum Command {
         #[command(flatten)]
         registry: RegistryArgs,
     },
-    /// Print the ClusterAdmissionPolicy that deploys a policy directory's module.
+    /// Print the ClusterAdmissionPolicy that deploys a policy.
     Manifest {
-        /// policies/<name>
+        /// A policy name (looked up under policies/) or its directory.
         policy_dir: PathBuf,
         #[command(flatten)]
         settings: SettingsArgs,
     },
-    /// Print a policy directory's artifacthub-pkg.yml.
+    /// Print a policy's artifacthub-pkg.yml.
     Artifacthub {
-        /// policies/<name>
+        /// A policy name (looked up under policies/) or its directory.
         policy_dir: PathBuf,
         /// The committed artifacthub-pkg.yml, whose createdAt is kept while the version is unchanged.
         #[arg(long)]
@@ -290,7 +290,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             policy_dir,
             settings,
         } => {
-            let source = PolicySource::load(&policy_dir)?;
+            let source = PolicySource::load(&policy_dir_of(&policy_dir))?;
             print!(
                 "{}",
                 package::cluster_admission_policy(&source, &settings.load()?)?
@@ -300,7 +300,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             policy_dir,
             previous,
         } => {
-            let source = PolicySource::load(&policy_dir)?;
+            let source = PolicySource::load(&policy_dir_of(&policy_dir))?;
             let created_at = previous
                 .filter(|p| p.exists())
                 .map(|p| read_text(&p))
@@ -311,6 +311,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `source-origin` means `policies/source-origin` when there is no such directory here.
+fn policy_dir_of(arg: &Path) -> PathBuf {
+    let under_policies = Path::new("policies").join(arg);
+    if !arg.exists() && arg.components().count() == 1 && under_policies.is_dir() {
+        under_policies
+    } else {
+        arg.to_path_buf()
+    }
 }
 
 /// `version = "x.y.z"` of a policy crate's manifest.
