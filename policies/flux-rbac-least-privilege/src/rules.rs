@@ -217,16 +217,7 @@ fn group_resource(group: &str, resource: &str) -> String {
 
 /// `a, b, c and 2 more`.
 fn listing(items: &[String]) -> String {
-    let mut text = items
-        .iter()
-        .take(LIST_LIMIT)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("; ");
-    if items.len() > LIST_LIMIT {
-        text.push_str(&format!("; and {} more", items.len() - LIST_LIMIT));
-    }
-    text
+    flux_model::verdict::abbreviated(items, LIST_LIMIT)
 }
 
 fn scope_text(scope: Scope) -> String {

@@ -71,16 +71,7 @@ fn outsiders(binding: &Binding, binding_namespace: &str, settings: &Settings) ->
 }
 
 fn listing(items: &[String]) -> String {
-    let mut text = items
-        .iter()
-        .take(LIST_LIMIT)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("; ");
-    if items.len() > LIST_LIMIT {
-        text.push_str(&format!("; and {} more", items.len() - LIST_LIMIT));
-    }
-    text
+    flux_model::verdict::abbreviated(items, LIST_LIMIT)
 }
 
 fn where_text(scope: Scope, settings: &Settings) -> String {
