@@ -78,7 +78,19 @@ impl Pattern {
         if parser.pos < parser.chars.len() {
             return Err("does not compile: unexpected )".into());
         }
-        Ok(Pattern { root })
+        let pattern = Pattern { root };
+        let names = pattern.capture_names();
+        if let Some((i, _)) = names
+            .iter()
+            .enumerate()
+            .find(|(i, n)| names[..*i].contains(n))
+        {
+            return Err(format!(
+                "does not compile: duplicate capture group name {:?}",
+                names[i]
+            ));
+        }
+        Ok(pattern)
     }
 
     /// Whether every match is pinned at both ends: each top-level alternative starts with
@@ -142,6 +154,11 @@ impl Pattern {
         let mut out = Vec::new();
         collect_names(&self.root, &mut out);
         out
+    }
+
+    /// How many capturing groups (named or not) the pattern has: `$1`…`$n` may refer to them.
+    pub fn capture_count(&self) -> usize {
+        count_captures(&self.root)
     }
 }
 
@@ -628,6 +645,16 @@ fn requires_literal(node: &Node) -> bool {
     }
 }
 
+fn count_captures(node: &Node) -> usize {
+    match node {
+        // `(?:…)` and `(?i:…)` carry flags and do not capture; `(…)` and `(?P<n>…)` do.
+        Node::Group { flags, inner, .. } => usize::from(flags.is_none()) + count_captures(inner),
+        Node::Repeat { inner, .. } => count_captures(inner),
+        Node::Concat(items) | Node::Alternate(items) => items.iter().map(count_captures).sum(),
+        _ => 0,
+    }
+}
+
 fn collect_names(node: &Node, out: &mut Vec<String>) {
     match node {
         Node::Group { name, inner, .. } => {
@@ -704,6 +731,17 @@ mod tests {
         assert!(!p(r"^a*$").requires_literal());
         assert!(p(r"^a{2}$").requires_literal());
         assert_eq!(p(r"^(?P<ts>\d+)-(?<n>x)(y)$").capture_names(), ["ts", "n"]);
+        assert_eq!(
+            p(r"^(a)(?:b)(?P<c>d)(?<e>(f))(?i)(?i:g)$").capture_count(),
+            4
+        );
+        assert_eq!(
+            p(r"^\(x\)[(][^]()][[:alpha:](]\Q(\E(y)$").capture_count(),
+            1
+        );
+        assert_eq!(p(r"\Q((").capture_count(), 0);
+        let dup = Pattern::parse(r"^(?P<ts>\d+)-(?<ts>x)$").unwrap_err();
+        assert_eq!(dup, "does not compile: duplicate capture group name \"ts\"");
         assert_eq!(escape("a.b/c"), r"a\.b/c");
         assert_eq!(
             p(r"^\Qa.b\E$").exact_literals(),

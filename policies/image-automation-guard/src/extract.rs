@@ -54,63 +54,6 @@ fn number(name: &str) -> Option<usize> {
     name.parse().ok()
 }
 
-/// How many capture groups (named or not) a pattern has, for `$1`…`$n`. Only meaningful
-/// for a pattern `regex_check` accepted: it counts each `(` that is not escaped, not quoted
-/// by `\Q…\E`, not inside a bracket class, and not a `(?` group other than `(?P<` / `(?<`.
-pub fn capture_count(pattern: &str) -> usize {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut count = 0;
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' if chars.get(i + 1) == Some(&'Q') => {
-                let end = chars[i + 2..].windows(2).position(|w| w == ['\\', 'E']);
-                i = end.map_or(chars.len(), |p| i + 2 + p + 2);
-                continue;
-            }
-            '\\' => i += 1,
-            '[' => i = class_end(&chars, i),
-            '(' => {
-                let named = chars.get(i + 1) != Some(&'?')
-                    || matches!(
-                        (chars.get(i + 2), chars.get(i + 3)),
-                        (Some('P'), Some('<')) | (Some('<'), _)
-                    );
-                count += usize::from(named);
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    count
-}
-
-/// The index of the `]` closing the class opened at `start` (a leading `]` or `^]` is a
-/// member; `[:alpha:]` nests), or the last index when there is none.
-fn class_end(chars: &[char], start: usize) -> usize {
-    let mut i = start + 1;
-    if chars.get(i) == Some(&'^') {
-        i += 1;
-    }
-    if chars.get(i) == Some(&']') {
-        i += 1;
-    }
-    while i < chars.len() {
-        match chars[i] {
-            ']' => return i,
-            '\\' => i += 2,
-            '[' if chars.get(i + 1) == Some(&':') => {
-                match chars[i + 2..].windows(2).position(|w| w == [':', ']']) {
-                    Some(p) => i += p + 4,
-                    None => i += 1,
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    chars.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,12 +74,5 @@ mod tests {
         assert_eq!(references("${ts"), []);
         assert_eq!(references("v$"), []);
         assert_eq!(references("$-"), []);
-    }
-
-    #[test]
-    fn counts_groups() {
-        assert_eq!(capture_count(r"^(a)(?:b)(?P<c>d)(?<e>(f))(?i)(?i:g)$"), 4);
-        assert_eq!(capture_count(r"^\(x\)[(][^]()][[:alpha:](]\Q(\E(y)$"), 1);
-        assert_eq!(capture_count(r"\Q(("), 0);
     }
 }

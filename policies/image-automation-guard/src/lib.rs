@@ -11,7 +11,7 @@ mod extract;
 mod rules;
 mod settings;
 
-pub use extract::{Reference, capture_count, references};
+pub use extract::{Reference, references};
 pub use rules::{
     PushTarget, SIGNATURE_EXCLUSION, check_image_policy, check_image_repository,
     check_update_automation, evaluate, refspec_destination,

@@ -196,23 +196,6 @@ pub fn check_image_policy(policy: &ImagePolicy, settings: &Settings) -> Vec<Viol
             None
         }
         Some(Ok(p)) => {
-            // Go refuses a repeated group name; regex_check does not (yet) say so.
-            let names = p.capture_names();
-            if let Some(dup) = names
-                .iter()
-                .enumerate()
-                .find(|(i, n)| names[..*i].contains(n))
-                .map(|(_, n)| n)
-            {
-                out.push(Violation::new(
-                    "spec.filterTags.pattern",
-                    format!(
-                        "{:?} does not compile in Go: duplicate capture group name {dup:?}",
-                        pattern_text.unwrap_or_default()
-                    ),
-                    "give every group its own name",
-                ));
-            }
             if !p.is_anchored() {
                 out.push(Violation::new(
                     "spec.filterTags.pattern",
@@ -262,7 +245,7 @@ fn check_extract(
         return;
     }
     let names = pattern.capture_names();
-    let count = crate::extract::capture_count(text);
+    let count = pattern.capture_count();
     for r in refs {
         let missing = match &r {
             Reference::Named(n) => !names.contains(n),
