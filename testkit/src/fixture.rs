@@ -126,7 +126,7 @@ impl Fixture {
         let api_version = text(&subject["apiVersion"]);
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
         let kind = text(&subject["kind"]);
-        let resource = flux_model::FluxKind::ALL
+        let resource = flux_kinds::FluxKind::ALL
             .iter()
             .find(|k| k.name() == kind)
             .map_or_else(|| plural(&kind), |k| k.resource().to_string());
@@ -189,7 +189,7 @@ fn plural(kind: &str) -> String {
 
 /// The groups Kubernetes gives a user: service accounts get their namespace's group.
 fn default_groups(username: &str) -> Vec<String> {
-    match flux_model::request::service_account_of(username) {
+    match fluxgate_admission::identity::service_account_parts(username) {
         Some((ns, _)) => vec![
             "system:serviceaccounts".into(),
             format!("system:serviceaccounts:{ns}"),

@@ -308,7 +308,7 @@ mod tests {
     #[test]
     fn every_served_flux_version_has_a_schema() {
         let s = schemas();
-        for kind in flux_model::FluxKind::ALL {
+        for kind in flux_kinds::FluxKind::ALL {
             for version in kind.served_versions() {
                 assert!(
                     s.knows(kind.group().name(), version, kind.name()),

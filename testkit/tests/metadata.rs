@@ -2,7 +2,7 @@
 //! served version of the Flux kinds it names, the annotations publishing needs, and the
 //! same version as its crate.
 
-use flux_model::FluxKind;
+use flux_kinds::FluxKind;
 use fluxgate_host::annotate::REQUIRED_ANNOTATIONS;
 use fluxgate_host::metadata::Metadata;
 use fluxgate_host::package;

@@ -7,7 +7,7 @@
 //! `FLUXGATE_BLESS=1 cargo test -p fluxgate-testkit --test monitoring` rewrites
 //! deploy/monitoring/prometheusrule.yaml from the rule files.
 
-use flux_model::{ApiGroup, FluxKind};
+use flux_kinds::{ApiGroup, FluxKind};
 use fluxgate_testkit::runner;
 use fluxgate_testkit::schema::CrdSchemas;
 use serde_yaml::{Mapping, Value};

@@ -1,13 +1,22 @@
 //! git-commit-verification: a Flux GitRepository must verify the signature of the commit
 //! (and/or tag) it fetches, with keys from a Secret, in a mode the cluster allows.
-//!
-//! The rule itself is [`check`], a plain function over a typed GitRepository;
-//! [`evaluate`] adapts it to an admission request.
 
 mod rules;
 mod settings;
 
-pub use rules::{check, evaluate};
+use flux_kinds::FluxKind;
+use fluxgate_admission::{Policy, Scope, Typed};
+pub use rules::RULES;
 pub use settings::{Settings, VerifyMode};
 
-flux_model::export_policy!(settings = Settings, rule = evaluate);
+pub const POLICY: Policy<Settings> = Policy {
+    name: "git-commit-verification",
+    scope: Scope::TenantObjects,
+    judges: &[&Typed {
+        kind: FluxKind::GitRepository.spec(),
+        check: rules::check,
+    }],
+    exempt: None,
+};
+
+fluxgate_admission::export_policy!(POLICY);

@@ -1,4 +1,4 @@
-use flux_model::PolicySettings;
+use fluxgate_admission::PolicySettings;
 use serde::Deserialize;
 use std::fmt;
 
@@ -47,8 +47,6 @@ pub struct Settings {
     pub allowed_modes: Vec<VerifyMode>,
     /// When non-empty, `spec.verify.secretRef.name` must be one of these Secret names.
     pub allowed_key_secrets: Vec<String>,
-    /// Namespaces whose GitRepositories are not checked.
-    pub exempt_namespaces: Vec<String>,
 }
 
 impl Default for Settings {
@@ -56,7 +54,6 @@ impl Default for Settings {
         Settings {
             allowed_modes: vec![VerifyMode::Head, VerifyMode::Tag, VerifyMode::TagAndHead],
             allowed_key_secrets: Vec::new(),
-            exempt_namespaces: Vec::new(),
         }
     }
 }
@@ -70,10 +67,10 @@ impl PolicySettings for Settings {
                     .into(),
             );
         }
-        flux_model::settings::no_blank_entries(&[
-            ("allowedKeySecrets", &self.allowed_key_secrets),
-            ("exemptNamespaces", &self.exempt_namespaces),
-        ])
+        fluxgate_admission::settings::no_blank_entries(&[(
+            "allowedKeySecrets",
+            &self.allowed_key_secrets,
+        )])
     }
 }
 
@@ -87,12 +84,12 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flux_model::settings::parse;
+    use fluxgate_admission::settings::parse;
     use serde_json::json;
 
     #[test]
     fn defaults_allow_every_mode() {
-        let s: Settings = parse(&json!(null)).unwrap();
+        let s = parse::<Settings>(&json!(null)).unwrap().policy;
         assert_eq!(s, Settings::default());
         assert_eq!(s.allowed_modes_list(), "HEAD, Tag, TagAndHEAD");
     }
@@ -114,7 +111,7 @@ mod tests {
 
     #[test]
     fn lower_case_head_is_head() {
-        let s: Settings = parse(&json!({"allowedModes": ["head"]})).unwrap();
+        let s = parse::<Settings>(&json!({"allowedModes": ["head"]})).unwrap().policy;
         assert_eq!(s.allowed_modes, vec![VerifyMode::Head]);
     }
 }

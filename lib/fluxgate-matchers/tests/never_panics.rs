@@ -1,7 +1,7 @@
 //! The shared parsing code answers every input with a value or an error, never a panic:
 //! a panic in a policy is a trap, and a trap is a 500 for the API server.
 
-use flux_model::semver_range::Constraint;
+use fluxgate_matchers::semver_range::Constraint;
 use proptest::prelude::*;
 
 proptest! {
@@ -29,10 +29,10 @@ proptest! {
 proptest! {
     #[test]
     fn glob_matching_never_panics(pattern in "[a-z*?:-]{0,12}", text in "[a-z:-]{0,24}") {
-        let _ = flux_model::glob::matches(&pattern, &text);
+        let _ = fluxgate_matchers::glob::matches(&pattern, &text);
         // A pattern always matches itself when it has no wildcards.
         if !pattern.contains(['*', '?']) {
-            prop_assert!(flux_model::glob::matches(&pattern, &pattern));
+            prop_assert!(fluxgate_matchers::glob::matches(&pattern, &pattern));
         }
     }
 }

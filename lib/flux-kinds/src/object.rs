@@ -1,18 +1,17 @@
 //! Kubernetes object envelope shared by every Flux kind.
 
+pub use fluxgate_rules::ObjectRef;
 use serde::Deserialize;
-use std::collections::BTreeMap;
-use std::fmt;
 
-/// The part of `metadata` policies look at. Unknown fields are ignored.
+/// The part of `metadata` the Flux rules and the admission flow look at: what names the
+/// object. Unknown fields (labels and annotations too: no Flux rule reads them) are skipped,
+/// which keeps map decoding out of the modules that need none.
 #[derive(Deserialize, Debug, Clone, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ObjectMeta {
     pub name: Option<String>,
     pub generate_name: Option<String>,
     pub namespace: Option<String>,
-    pub labels: BTreeMap<String, String>,
-    pub annotations: BTreeMap<String, String>,
 }
 
 /// A typed Kubernetes object: `apiVersion`, `kind`, `metadata` and a typed `spec`.
@@ -30,6 +29,20 @@ pub struct Resource<S> {
     pub spec: S,
 }
 
+impl ObjectMeta {
+    /// How messages name the object: its metadata, else what the request says.
+    pub fn reference(&self, kind: &str, request_namespace: &str, request_name: &str) -> ObjectRef {
+        ObjectRef::new(
+            kind,
+            self.name.as_deref(),
+            self.generate_name.as_deref(),
+            self.namespace.as_deref(),
+            request_namespace,
+            request_name,
+        )
+    }
+}
+
 impl<S> Resource<S> {
     /// The API version part of `apiVersion` (`v1` in `source.toolkit.fluxcd.io/v1`).
     pub fn version(&self) -> &str {
@@ -42,46 +55,6 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
     match api_version.rsplit_once('/') {
         Some((group, version)) => (group, version),
         None => ("", api_version),
-    }
-}
-
-/// How messages name an object: `Kind namespace/name`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectRef {
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
-}
-
-impl ObjectRef {
-    /// Names an object from its metadata, falling back to what the request says
-    /// (a CREATE with `generateName` has no name yet).
-    pub fn new(kind: &str, meta: &ObjectMeta, request_namespace: &str, request_name: &str) -> Self {
-        let name = match (&meta.name, &meta.generate_name) {
-            (Some(n), _) if !n.is_empty() => n.clone(),
-            _ if !request_name.is_empty() => request_name.to_string(),
-            (_, Some(g)) if !g.is_empty() => format!("{g}<generated>"),
-            _ => "<unnamed>".to_string(),
-        };
-        let namespace = match &meta.namespace {
-            Some(ns) if !ns.is_empty() => ns.clone(),
-            _ => request_namespace.to_string(),
-        };
-        ObjectRef {
-            kind: kind.to_string(),
-            namespace,
-            name,
-        }
-    }
-}
-
-impl fmt::Display for ObjectRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.namespace.is_empty() {
-            write!(f, "{} {}", self.kind, self.name)
-        } else {
-            write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
-        }
     }
 }
 
@@ -121,31 +94,6 @@ pub struct SecretKeyReference {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn object_ref_falls_back_to_request_and_generate_name() {
-        let meta = ObjectMeta {
-            generate_name: Some("repo-".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            ObjectRef::new("GitRepository", &meta, "team-a", "").to_string(),
-            "GitRepository team-a/repo-<generated>"
-        );
-        let meta = ObjectMeta {
-            name: Some("x".into()),
-            namespace: Some("ns".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            ObjectRef::new("K", &meta, "other", "y").to_string(),
-            "K ns/x"
-        );
-        assert_eq!(
-            ObjectRef::new("ClusterRole", &ObjectMeta::default(), "", "admin").to_string(),
-            "ClusterRole admin"
-        );
-    }
 
     #[test]
     fn api_version_split() {

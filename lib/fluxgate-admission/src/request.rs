@@ -73,13 +73,6 @@ impl fmt::Display for Operation {
     }
 }
 
-/// `system:serviceaccount:<namespace>:<name>` split into its parts.
-pub fn service_account_of(username: &str) -> Option<(&str, &str)> {
-    let rest = username.strip_prefix("system:serviceaccount:")?;
-    let (namespace, name) = rest.split_once(':')?;
-    (!namespace.is_empty() && !name.is_empty() && !name.contains(':')).then_some((namespace, name))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,15 +95,5 @@ mod tests {
         let e = ValidatePayload::parse(br#"{"request":{"operation":7}}"#).unwrap_err();
         assert!(e.starts_with("request.operation: invalid type"), "{e}");
         assert!(ValidatePayload::parse(b"not json").is_err());
-    }
-
-    #[test]
-    fn service_accounts() {
-        assert_eq!(
-            service_account_of("system:serviceaccount:flux-system:kustomize-controller"),
-            Some(("flux-system", "kustomize-controller"))
-        );
-        assert_eq!(service_account_of("system:serviceaccount:ns"), None);
-        assert_eq!(service_account_of("alice"), None);
     }
 }

@@ -1,6 +1,6 @@
 //! `helm.toolkit.fluxcd.io`: HelmRelease (v2beta1, v2beta2, v2).
 
-use crate::kinds::kustomize::KubeConfigReference;
+use crate::kustomize::KubeConfigReference;
 use crate::object::{
     CrossNamespaceObjectReference, DependencyReference, LocalObjectReference, Resource,
 };

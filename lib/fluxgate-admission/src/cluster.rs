@@ -122,6 +122,25 @@ impl Cluster for MemoryCluster {
     }
 }
 
+/// The cluster of a policy that declares no look-ups: every look-up fails, so anything that
+/// depends on one fails closed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoCluster;
+
+impl Cluster for NoCluster {
+    fn get(&self, key: &ObjectKey) -> Result<Value, LookupError> {
+        Err(LookupError::Failed(format!(
+            "this policy declares no context-aware resources, so {key} cannot be looked up"
+        )))
+    }
+
+    fn list(&self, _: &str, kind: &str, _: Option<&str>) -> Result<Vec<Value>, LookupError> {
+        Err(LookupError::Failed(format!(
+            "this policy declares no context-aware resources, so {kind} objects cannot be listed"
+        )))
+    }
+}
+
 /// Kubewarden's host capabilities. Outside wasm there is no host: every call fails.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct HostCluster;

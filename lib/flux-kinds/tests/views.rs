@@ -1,7 +1,7 @@
 //! Each typed view reads real objects of every version it covers, ignores fields it does
 //! not know, and reports a wrongly typed field with its path.
 
-use flux_model::kinds::{helm, image, kustomize, notification, source};
+use flux_kinds::{helm, image, kustomize, notification, source};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 

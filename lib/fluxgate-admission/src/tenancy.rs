@@ -1,37 +1,99 @@
-//! Boundary checks shared by the tenancy policies (Kustomization, HelmRelease): which
-//! identity a Flux object applies with, where it writes, and what it references.
+//! Boundary rules shared by the tenancy policies (Kustomization, HelmRelease): which
+//! identity a Flux object applies with, where it writes, and what it references. Each rule
+//! is declared once here and listed by both policies.
 
-use crate::verdict::Violation;
+use crate::identity::FLUX_CONTROLLER_ACCOUNTS;
+use flux_kinds::FluxKind;
+use flux_kinds::object::DependencyReference;
+use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
 use std::collections::BTreeMap;
 
-/// Service accounts of the Flux controllers: a tenant object that names one borrows the
-/// platform's cluster-wide rights.
-pub const FLUX_CONTROLLER_ACCOUNTS: [&str; 6] = [
-    "kustomize-controller",
-    "helm-controller",
-    "source-controller",
-    "notification-controller",
-    "image-reflector-controller",
-    "image-automation-controller",
-];
+const TENANT_KINDS: &[KindSpec] = &[FluxKind::Kustomization.spec(), FluxKind::HelmRelease.spec()];
+
+const fn tenancy_rule(
+    id: &'static str,
+    title: &'static str,
+    stops: &'static str,
+    setting: &'static str,
+) -> Rule {
+    Rule {
+        id,
+        severity: Severity::Deny,
+        kinds: TENANT_KINDS,
+        title,
+        stops,
+        on_by_default: true,
+        setting,
+    }
+}
+
+pub const SERVICE_ACCOUNT_MISSING: Rule = tenancy_rule(
+    "tenancy/service-account-missing",
+    "A tenant Kustomization or HelmRelease names the service account Flux impersonates.",
+    "a tenant object applied with the controller's own cluster-admin identity \
+     (no `--default-service-account` lockdown visible to admission).",
+    "platformNamespaces",
+);
+pub const CONTROLLER_ACCOUNT: Rule = tenancy_rule(
+    "tenancy/controller-service-account",
+    "A tenant object does not impersonate a Flux controller's own service account.",
+    "a tenant borrowing kustomize-controller's or helm-controller's rights by naming its account.",
+    "",
+);
+pub const DENIED_ACCOUNT: Rule = tenancy_rule(
+    "tenancy/denied-service-account",
+    "A tenant object does not impersonate an account the platform denies (`default`).",
+    "a tenant applying with a shared account whose rights were granted for something else.",
+    "deniedServiceAccounts",
+);
+pub const TARGET_NAMESPACE_MISSING: Rule = Rule {
+    kinds: &[FluxKind::Kustomization.spec()],
+    ..tenancy_rule(
+        "tenancy/target-namespace-missing",
+        "A tenant Kustomization sets `spec.targetNamespace`.",
+        "manifests that name another namespace landing there when RBAC alone bounds the tenant.",
+        "",
+    )
+};
+pub const FOREIGN_NAMESPACE: Rule = tenancy_rule(
+    "tenancy/foreign-namespace",
+    "`spec.targetNamespace` and `spec.storageNamespace` stay in the tenant's namespaces.",
+    "a tenant deploying into, or keeping release state in, another tenant's namespace.",
+    "allowedTargetNamespaces",
+);
+pub const CROSS_NAMESPACE_SOURCE: Rule = tenancy_rule(
+    "tenancy/cross-namespace-source",
+    "Source and chart references stay in the tenant's namespace or a shared one.",
+    "a tenant building another tenant's (or the platform's) private source.",
+    "sharedSourceNamespaces",
+);
+pub const CROSS_NAMESPACE_DEPENDENCY: Rule = tenancy_rule(
+    "tenancy/cross-namespace-dependency",
+    "`spec.dependsOn` stays in the tenant's namespace.",
+    "a tenant probing or stalling other tenants' reconciliations (Flux's \
+     `--no-cross-namespace-refs` does not check dependsOn).",
+    "",
+);
+pub const REMOTE_CLUSTER: Rule = tenancy_rule(
+    "tenancy/remote-cluster",
+    "A tenant object does not apply to a remote cluster through `spec.kubeConfig`.",
+    "writes sent to a cluster where this cluster's admission and tenancy rules do not reach.",
+    "allowKubeConfig",
+);
 
 /// `spec.serviceAccountName` must be set, and be neither a Flux controller's account nor
 /// one of `denied`. `controller` names who applies without one (`kustomize-controller`).
-pub fn service_account(
-    name: Option<&str>,
-    denied: &[String],
-    controller: &str,
-) -> Option<Violation> {
+pub fn service_account(name: Option<&str>, denied: &[String], controller: &str) -> Option<Finding> {
     let field = "spec.serviceAccountName";
     let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Some(Violation::new(
+        return Some(SERVICE_ACCOUNT_MISSING.at(
             field,
             format!("is missing, so Flux applies with {controller}'s own cluster-admin identity"),
             "set spec.serviceAccountName to the tenant's service account in this namespace",
         ));
     };
     if FLUX_CONTROLLER_ACCOUNTS.contains(&name) {
-        return Some(Violation::new(
+        return Some(CONTROLLER_ACCOUNT.at(
             field,
             format!(
                 "{name:?} is a Flux controller's account: it would lend the tenant the controller's rights"
@@ -40,7 +102,7 @@ pub fn service_account(
         ));
     }
     denied.iter().any(|d| d == name).then(|| {
-        Violation::new(
+        DENIED_ACCOUNT.at(
             field,
             format!("{name:?} is not allowed for tenant objects on this cluster"),
             format!(
@@ -58,9 +120,9 @@ pub fn namespace_field(
     value: Option<&str>,
     allowed: &[&str],
     required: bool,
-) -> Option<Violation> {
+) -> Option<Finding> {
     match value.filter(|v| !v.is_empty()) {
-        None if required => Some(Violation::new(
+        None if required => Some(TARGET_NAMESPACE_MISSING.at(
             field,
             "is missing, so objects keep whatever namespace the manifests name",
             format!(
@@ -68,7 +130,7 @@ pub fn namespace_field(
                 allowed.first().copied().unwrap_or_default()
             ),
         )),
-        Some(v) if !allowed.contains(&v) => Some(Violation::new(
+        Some(v) if !allowed.contains(&v) => Some(FOREIGN_NAMESPACE.at(
             field,
             format!("{v:?} is not this tenant's namespace"),
             format!("use one of [{}]", allowed.join(", ")),
@@ -106,32 +168,28 @@ pub fn source_reference(
     own: &str,
     shared: &[String],
     thing: &str,
-) -> Option<Violation> {
+) -> Option<Finding> {
     let ns = foreign_namespace(namespace, own, shared)?;
     let also = if shared.is_empty() {
         String::new()
     } else {
         format!(" or in [{}]", shared.join(", "))
     };
-    Some(Violation::new(
+    Some(CROSS_NAMESPACE_SOURCE.at(
         field,
         format!("{ns:?} is another namespace: the tenant would use a {thing} it does not own"),
         format!("use a {thing} in {own}{also}"),
     ))
 }
 
-/// `spec.dependsOn[i].namespace` entries outside the tenant (Flux's
-/// `--no-cross-namespace-refs` does not check `dependsOn`).
-pub fn depends_on(
-    deps: Option<&[crate::object::DependencyReference]>,
-    own: &str,
-) -> Vec<Violation> {
+/// `spec.dependsOn[i].namespace` entries outside the tenant.
+pub fn depends_on(deps: Option<&[DependencyReference]>, own: &str) -> Vec<Finding> {
     deps.unwrap_or_default()
         .iter()
         .enumerate()
         .filter_map(|(i, dep)| {
             let ns = foreign_namespace(dep.namespace.as_deref(), own, &[])?;
-            Some(Violation::new(
+            Some(CROSS_NAMESPACE_DEPENDENCY.at(
                 format!("spec.dependsOn[{i}].namespace"),
                 format!("{ns:?} is another namespace (Flux's --no-cross-namespace-refs does not check dependsOn)"),
                 format!("depend only on objects in {own}"),
@@ -141,8 +199,8 @@ pub fn depends_on(
 }
 
 /// `spec.kubeConfig` sends the writes to another cluster, out of this one's admission.
-pub fn kube_config() -> Violation {
-    Violation::new(
+pub fn kube_config() -> Finding {
+    REMOTE_CLUSTER.at(
         "spec.kubeConfig",
         "applies to a remote cluster, where this cluster's admission and tenancy rules do not reach",
         "remove spec.kubeConfig, or manage remote clusters from the platform namespaces",
@@ -157,15 +215,14 @@ mod tests {
     fn service_accounts() {
         let denied = vec!["default".to_string()];
         assert!(service_account(Some("tenant"), &denied, "x").is_none());
-        assert!(
-            service_account(None, &denied, "helm-controller")
-                .unwrap()
-                .problem
-                .contains("helm-controller's")
-        );
+        let missing = service_account(None, &denied, "helm-controller").unwrap();
+        assert!(missing.problem.contains("helm-controller's"));
+        assert_eq!(missing.rule, SERVICE_ACCOUNT_MISSING.id);
         assert!(service_account(Some(" "), &denied, "x").is_some());
-        assert!(service_account(Some("helm-controller"), &denied, "x").is_some());
-        assert!(service_account(Some("default"), &denied, "x").is_some());
+        let controller = service_account(Some("helm-controller"), &denied, "x").unwrap();
+        assert_eq!(controller.rule, CONTROLLER_ACCOUNT.id);
+        let denied = service_account(Some("default"), &denied, "x").unwrap();
+        assert_eq!(denied.rule, DENIED_ACCOUNT.id);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! RBAC views, rule matching, selectors and role resolution answer every input, including
 //! cluster state that no API server would hold, with a value or an error.
 
-use flux_model::MemoryCluster;
-use flux_model::rbac::{self, LabelSelector, PolicyRule, RbacKind, RoleRef};
+use fluxgate_admission::MemoryCluster;
+use fluxgate_rbac::{self as rbac, LabelSelector, PolicyRule, RbacKind, RoleRef};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -1,16 +1,23 @@
 //! Typed views of the Flux kinds and the table of API versions each one serves.
 //!
+//! * [`object`]: the Kubernetes envelope (`metadata`, typed `spec`) and Flux's reference types.
+//! * [`source`], [`kustomize`], [`helm`], [`image`], [`notification`]: one module per API group.
+//!
 //! One struct per kind covers every served version: fields that only some versions have
 //! are `Option`s, and unknown fields are ignored, so a rule reads the same struct for
 //! `v1beta1`, `v1beta2` and `v1`. Rules that care about a version difference (for example
-//! GitRepository `verify.mode`, whose enum changed) look at [`crate::Resource::version`].
+//! GitRepository `verify.mode`, whose enum changed) look at [`object::Resource::version`].
 
 pub mod helm;
 pub mod image;
 pub mod kustomize;
 pub mod notification;
+pub mod object;
 pub mod source;
 
+pub use object::{ObjectMeta, Resource};
+
+use fluxgate_rules::KindSpec;
 use std::fmt;
 
 /// The Flux API groups.
@@ -138,12 +145,24 @@ impl FluxKind {
 
     /// Versions in which this kind is served (a subset of the group's versions:
     /// OCIRepository has no `v1beta1`, Alert and Provider have no `v1`, Receiver no `v1beta3`).
-    pub fn served_versions(self) -> &'static [&'static str] {
+    pub const fn served_versions(self) -> &'static [&'static str] {
         match self {
             FluxKind::OciRepository => &["v1beta2", "v1"],
             FluxKind::Alert | FluxKind::Provider => &["v1beta1", "v1beta2", "v1beta3"],
             FluxKind::Receiver => &["v1beta1", "v1beta2", "v1"],
             k => k.group().served_versions(),
+        }
+    }
+
+    /// The kind as the admission flow and the rule catalogue see it: namespaced, judged
+    /// again on UPDATE only when `spec` changed.
+    pub const fn spec(self) -> KindSpec {
+        KindSpec {
+            group: self.group().name(),
+            kind: self.name(),
+            versions: self.served_versions(),
+            namespaced: true,
+            judged_fields: &["spec"],
         }
     }
 

@@ -2,13 +2,12 @@
 //! tolerant views of Role, ClusterRole and their bindings; "does this rule grant verb V on
 //! group/resource R" with the API server's matching semantics; who a subject really is
 //! (`system:serviceaccount:ns:x` as a User is that service account); roleRef resolution
-//! and ClusterRole aggregation through a [`Cluster`]; and the admission flow for RBAC kinds
-//! (the [`crate::review`] flow is for Flux kinds).
+//! and ClusterRole aggregation through a [`Cluster`]; and the four kinds as the admission
+//! flow judges them ([`RBAC_KINDS`]).
 
-use crate::cluster::{Cluster, LookupError, ObjectKey};
-use crate::object::{ObjectMeta, ObjectRef};
-use crate::request::{AdmissionRequest, Operation, service_account_of};
-use crate::verdict::{Verdict, Violation};
+use fluxgate_admission::identity::service_account_parts as service_account_of;
+use fluxgate_admission::{Cluster, LookupError, ObjectKey};
+use fluxgate_rules::{Finding, KindSpec, Rule};
 use serde::{Deserialize, Deserializer};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -148,6 +147,15 @@ impl LabelSelector {
 pub struct AggregationRule {
     #[serde(deserialize_with = "nullable")]
     pub cluster_role_selectors: Vec<LabelSelector>,
+}
+
+/// The metadata of roles and bindings: names, and the labels ClusterRole aggregation selects.
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(default)]
+pub struct ObjectMeta {
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub labels: BTreeMap<String, String>,
 }
 
 /// A Role or ClusterRole (only ClusterRoles have an `aggregationRule`).
@@ -303,136 +311,28 @@ impl fmt::Display for RbacKind {
     }
 }
 
-/// The object under review, typed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RbacObject {
-    Role(Role),
-    ClusterRole(Role),
-    RoleBinding(Binding),
-    ClusterRoleBinding(Binding),
-}
-
-/// The admission flow for RBAC kinds:
-/// * DELETE and CONNECT are accepted (removing a grant never widens one);
-/// * an UPDATE that leaves what the object grants as it was (rules, aggregationRule and
-///   labels of a role; subjects and roleRef of a binding) is accepted, so objects admitted
-///   before the policy can still get finalizers and annotations;
-/// * another kind is accepted with a warning (misconfigured policy rules);
-/// * another apiVersion, or an object that does not match the typed view, is rejected (400)
-///   with the field path.
-///
-/// `check` gets the typed object and its reference; `obj.namespace` is empty for the
-/// cluster-scoped kinds.
-pub fn review_rbac<F>(request: &AdmissionRequest, check: F) -> Verdict
-where
-    F: FnOnce(&RbacObject, &ObjectRef) -> Vec<Violation>,
-{
-    let operation = Operation::of(request);
-    if !operation.writes() {
-        return Verdict::accept();
-    }
-    let object = &request.object;
-    let kind_name = object
-        .get("kind")
-        .and_then(|v| v.as_str())
-        .unwrap_or(request.kind.kind.as_str());
-    let Some(kind) = RbacKind::parse(kind_name) else {
-        return Verdict::accept_with_warning(format!(
-            "this policy judges RBAC roles and bindings only, {kind_name:?} was passed through unchecked: \
-             check the policy's rules"
-        ));
-    };
-    if !object.is_object() {
-        return Verdict::reject(
-            format!(
-                "{kind} {}: the {operation} request carries no object; fix: send the full object in request.object",
-                request.name
-            ),
-            Some(400),
-        );
-    }
-    let meta = object
-        .get("metadata")
-        .and_then(|m| ObjectMeta::deserialize(m).ok())
-        .unwrap_or_default();
-    let namespace = if kind.namespaced() {
-        request.namespace.as_str()
-    } else {
-        ""
-    };
-    let mut obj = ObjectRef::new(kind.name(), &meta, namespace, &request.name);
-    if !kind.namespaced() {
-        obj.namespace.clear();
-    }
-    let api_version = object
-        .get("apiVersion")
-        .and_then(|v| v.as_str())
-        .unwrap_or(RBAC_API_VERSION);
-    if api_version != RBAC_API_VERSION {
-        return Verdict::reject(
-            format!("{obj}: apiVersion {api_version:?} is not served; fix: use {RBAC_API_VERSION}"),
-            Some(400),
-        );
-    }
-    if operation == Operation::Update && grants_unchanged(kind, request) {
-        return Verdict::accept();
-    }
-    let typed = match kind {
-        RbacKind::Role | RbacKind::ClusterRole => {
-            serde_path_to_error::deserialize::<_, Role>(object).map(|r| {
-                if kind == RbacKind::Role {
-                    RbacObject::Role(r)
-                } else {
-                    RbacObject::ClusterRole(r)
-                }
-            })
-        }
-        RbacKind::RoleBinding | RbacKind::ClusterRoleBinding => {
-            serde_path_to_error::deserialize::<_, Binding>(object).map(|b| {
-                if kind == RbacKind::RoleBinding {
-                    RbacObject::RoleBinding(b)
-                } else {
-                    RbacObject::ClusterRoleBinding(b)
-                }
-            })
-        }
-    };
-    match typed {
-        Ok(typed) => Verdict::from_violations(&obj, &check(&typed, &obj)),
-        Err(e) => Verdict::reject(
-            format!(
-                "{obj}: {}: {}; fix: make the object match the {kind} {RBAC_API_VERSION} schema",
-                e.path(),
-                e.inner()
-            ),
-            Some(400),
-        ),
+const fn rbac_kind(kind: &'static str, namespaced: bool, judged: &'static [&'static str]) -> KindSpec {
+    KindSpec {
+        group: RBAC_GROUP,
+        kind,
+        versions: &["v1"],
+        namespaced,
+        judged_fields: judged,
     }
 }
 
-fn grants_unchanged(kind: RbacKind, request: &AdmissionRequest) -> bool {
-    let (new, old) = (&request.object, &request.old_object);
-    if !old.is_object() {
-        return false;
-    }
-    let same = |path: &[&str]| {
-        let at = |v: &serde_json::Value| {
-            path.iter()
-                .try_fold(v, |v, k| v.get(k))
-                .cloned()
-                .unwrap_or_default()
-        };
-        at(new) == at(old)
-    };
-    match kind {
-        RbacKind::Role | RbacKind::ClusterRole => {
-            same(&["rules"]) && same(&["aggregationRule"]) && same(&["metadata", "labels"])
-        }
-        RbacKind::RoleBinding | RbacKind::ClusterRoleBinding => {
-            same(&["subjects"]) && same(&["roleRef"])
-        }
-    }
-}
+/// What a role grants: its rules, its aggregation, and the labels that aggregate it into
+/// other ClusterRoles. An UPDATE that leaves these alone (finalizers, annotations) is not
+/// judged again, so a role admitted before the policy can still be deleted.
+const ROLE_GRANTS: &[&str] = &["rules", "aggregationRule", "metadata.labels"];
+const BINDING_GRANTS: &[&str] = &["subjects", "roleRef"];
+
+pub const ROLE: KindSpec = rbac_kind("Role", true, ROLE_GRANTS);
+pub const CLUSTER_ROLE: KindSpec = rbac_kind("ClusterRole", false, ROLE_GRANTS);
+pub const ROLE_BINDING: KindSpec = rbac_kind("RoleBinding", true, BINDING_GRANTS);
+pub const CLUSTER_ROLE_BINDING: KindSpec = rbac_kind("ClusterRoleBinding", false, BINDING_GRANTS);
+/// The four RBAC kinds, for rules that judge them all.
+pub const RBAC_KINDS: &[KindSpec] = &[ROLE, CLUSTER_ROLE, ROLE_BINDING, CLUSTER_ROLE_BINDING];
 
 /// A rule and where it came from (`ClusterRole edit rules[3]`), for messages.
 #[derive(Debug, Clone, PartialEq)]
@@ -515,7 +415,7 @@ pub fn resolve_role_ref(
         namespace,
         name: &role_ref.name,
     };
-    match crate::cluster::get_as::<Role>(cluster, &key) {
+    match fluxgate_admission::cluster::get_as::<Role>(cluster, &key) {
         Ok(role) => expand(cluster, kind, &role_ref.name, &role),
         Err(LookupError::NotFound) => Err(ResolveError::Missing(format!(
             "{key} does not exist in the cluster"
@@ -766,14 +666,14 @@ pub fn check_account_glob(setting: &str, i: usize, entry: &str) -> Result<(), St
 /// Whether a `namespace:name` glob list names the service account.
 pub fn account_matches(patterns: &[String], namespace: &str, name: &str) -> bool {
     let full = format!("{namespace}:{name}");
-    crate::glob::any_matches(patterns, &full)
+    fluxgate_matchers::glob::any_matches(patterns, &full)
 }
 
 /// Whether some service account of `namespace` could match a `namespace:name` glob list.
 pub fn namespace_has_match(patterns: &[String], namespace: &str) -> bool {
     patterns.iter().any(|p| {
         p.split_once(':')
-            .is_some_and(|(ns, _)| crate::glob::matches(ns, namespace))
+            .is_some_and(|(ns, _)| fluxgate_matchers::glob::matches(ns, namespace))
     })
 }
 
@@ -786,9 +686,9 @@ pub enum MissingRole {
     Allow,
 }
 
-/// A violation naming a roleRef that cannot be judged.
-pub fn unresolved_violation(error: &ResolveError, role_ref: &RoleRef, fix: &str) -> Violation {
-    Violation::new(
+/// A finding of `rule` naming a roleRef that cannot be judged.
+pub fn unresolved(rule: &Rule, error: &ResolveError, role_ref: &RoleRef, fix: &str) -> Finding {
+    rule.at(
         "roleRef",
         format!(
             "{} {:?} cannot be judged: {error}",
@@ -801,7 +701,7 @@ pub fn unresolved_violation(error: &ResolveError, role_ref: &RoleRef, fix: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::MemoryCluster;
+    use fluxgate_admission::MemoryCluster;
     use serde_json::json;
 
     fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {

@@ -1,0 +1,186 @@
+use crate::finding::Finding;
+use std::fmt;
+
+/// How messages name an object: `Kind namespace/name` (`Kind name` when cluster-scoped).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectRef {
+    /// Empty when the request named no object the policy could read.
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// Names an object from its metadata, falling back to what the request says
+    /// (a CREATE with `generateName` has no name yet).
+    pub fn new(
+        kind: &str,
+        name: Option<&str>,
+        generate_name: Option<&str>,
+        namespace: Option<&str>,
+        request_namespace: &str,
+        request_name: &str,
+    ) -> Self {
+        let name = match (name, generate_name) {
+            (Some(n), _) if !n.is_empty() => n.to_string(),
+            _ if !request_name.is_empty() => request_name.to_string(),
+            (_, Some(g)) if !g.is_empty() => format!("{g}<generated>"),
+            _ => "<unnamed>".to_string(),
+        };
+        let namespace = match namespace {
+            Some(ns) if !ns.is_empty() => ns.to_string(),
+            _ => request_namespace.to_string(),
+        };
+        ObjectRef {
+            kind: kind.to_string(),
+            namespace,
+            name,
+        }
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{} {}", self.kind, self.name)
+        } else {
+            write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+/// A policy's answer to one admission request: the object and what the rules found in it.
+/// It denies when any finding denies; warnings become admission warnings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    pub object: ObjectRef,
+    pub findings: Vec<Finding>,
+    /// HTTP code of a denial: `None` (the API server's 400 default) for a rule, 400 for a
+    /// request the policy cannot read, 500 for settings it cannot use.
+    pub code: Option<u16>,
+}
+
+impl Verdict {
+    /// Nothing found.
+    pub fn accept(object: ObjectRef) -> Self {
+        Verdict {
+            object,
+            ..Verdict::default()
+        }
+    }
+
+    pub fn of(object: ObjectRef, findings: Vec<Finding>) -> Self {
+        Verdict {
+            object,
+            findings,
+            code: None,
+        }
+    }
+
+    /// A denial with an explicit HTTP code (400: unreadable request, 500: unusable settings).
+    pub fn failed(object: ObjectRef, finding: Finding, code: u16) -> Self {
+        Verdict {
+            object,
+            findings: vec![finding],
+            code: Some(code),
+        }
+    }
+
+    pub fn is_accepted(&self) -> bool {
+        !self.findings.iter().any(Finding::denies)
+    }
+
+    /// The denial message: the object once, then every denying finding,
+    /// `GitRepository ns/name: spec.verify: ...; fix: ... [rule] | spec.ref: ...`.
+    pub fn message(&self) -> Option<String> {
+        let denials: Vec<String> = self
+            .findings
+            .iter()
+            .filter(|f| f.denies())
+            .map(Finding::to_string)
+            .collect();
+        (!denials.is_empty()).then(|| self.prefixed(&denials.join(" | ")))
+    }
+
+    /// One admission warning per warning finding, each naming the object.
+    pub fn warnings(&self) -> Vec<String> {
+        self.findings
+            .iter()
+            .filter(|f| !f.denies())
+            .map(|f| self.prefixed(&f.to_string()))
+            .collect()
+    }
+
+    fn prefixed(&self, text: &str) -> String {
+        if self.object.kind.is_empty() {
+            text.to_string()
+        } else {
+            format!("{}: {text}", self.object)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{KindSpec, Rule, Severity};
+
+    const DENY: Rule = Rule {
+        id: "t/deny",
+        severity: Severity::Deny,
+        kinds: &[KindSpec::ANY],
+        title: "",
+        stops: "",
+        on_by_default: true,
+        setting: "",
+    };
+    const WARN: Rule = Rule {
+        id: "t/warn",
+        severity: Severity::Warn,
+        ..DENY
+    };
+
+    fn podinfo() -> ObjectRef {
+        ObjectRef::new("GitRepository", Some("podinfo"), None, Some("apps"), "", "")
+    }
+
+    #[test]
+    fn message_names_object_field_fix_and_rule() {
+        let v = Verdict::of(
+            podinfo(),
+            vec![
+                DENY.at("spec.verify", "is missing", "add spec.verify"),
+                WARN.at("spec.interval", "is short", "use 10m"),
+                DENY.at("spec.ref", "is a branch", "use a tag"),
+            ],
+        );
+        assert!(!v.is_accepted());
+        assert_eq!(
+            v.message().unwrap(),
+            "GitRepository apps/podinfo: spec.verify: is missing; fix: add spec.verify [t/deny] \
+             | spec.ref: is a branch; fix: use a tag [t/deny]"
+        );
+        assert_eq!(
+            v.warnings(),
+            ["GitRepository apps/podinfo: spec.interval: is short; fix: use 10m [t/warn]"]
+        );
+    }
+
+    #[test]
+    fn warnings_alone_accept() {
+        let v = Verdict::of(podinfo(), vec![WARN.at("kind", "odd", "none")]);
+        assert!(v.is_accepted());
+        assert_eq!(v.message(), None);
+        assert!(Verdict::accept(podinfo()).warnings().is_empty());
+    }
+
+    #[test]
+    fn object_ref_falls_back_to_request_and_generate_name() {
+        let r = ObjectRef::new("GitRepository", None, Some("repo-"), None, "team-a", "");
+        assert_eq!(r.to_string(), "GitRepository team-a/repo-<generated>");
+        let r = ObjectRef::new("K", Some("x"), None, Some("ns"), "other", "y");
+        assert_eq!(r.to_string(), "K ns/x");
+        let r = ObjectRef::new("ClusterRole", None, None, None, "", "admin");
+        assert_eq!(r.to_string(), "ClusterRole admin");
+    }
+}
