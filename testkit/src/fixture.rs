@@ -16,7 +16,7 @@
 //! ```
 //! A settings case says `expect: {settingsValid: false, message: ...}` instead.
 
-use fluxgate_host::admission::{
+use fluxgate_protocol::admission::{
     AdmissionRequest, GroupVersionKind, GroupVersionResource, UserInfo,
 };
 use serde::Deserialize;

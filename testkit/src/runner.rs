@@ -2,10 +2,11 @@
 
 use crate::fixture::Fixture;
 use crate::schema::CrdSchemas;
-use fluxgate_host::admission::{self, AdmissionResponse, Policy};
-use fluxgate_host::capabilities::{ClusterState, EvaluationContext, LogSink};
-use fluxgate_host::metadata::Metadata;
-use fluxgate_host::runtime::{Limits, Runtime};
+use fluxgate_protocol::admission::AdmissionResponse;
+use fluxgate_runtime::policy::{self, Policy};
+use fluxgate_runtime::capabilities::{ClusterState, EvaluationContext, LogSink};
+use fluxgate_protocol::metadata::Metadata;
+use fluxgate_runtime::runtime::{Limits, Runtime};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -156,7 +157,7 @@ impl Replayer {
 
         let expect = &fixture.expect;
         let settings =
-            admission::validate_settings(&self.runtime, policy, ctx.clone(), &fixture.settings);
+            policy::validate_settings(&self.runtime, policy, ctx.clone(), &fixture.settings);
         let mut response = None;
         if settings.valid != expect.settings_valid {
             failures.push(format!(
@@ -173,7 +174,7 @@ impl Replayer {
                 &mut failures,
             );
         } else {
-            let r = admission::validate(
+            let r = policy::validate(
                 &self.runtime,
                 policy,
                 ctx.clone(),

@@ -3,9 +3,9 @@
 //! same version as its crate.
 
 use flux_kinds::FluxKind;
-use fluxgate_host::annotate::REQUIRED_ANNOTATIONS;
-use fluxgate_host::metadata::Metadata;
-use fluxgate_host::package;
+use fluxgate_cli::annotate::REQUIRED_ANNOTATIONS;
+use fluxgate_protocol::metadata::Metadata;
+use fluxgate_cli::package;
 use fluxgate_testkit::runner;
 use std::path::Path;
 

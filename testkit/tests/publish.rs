@@ -3,11 +3,11 @@
 //! and ArtifactHub files are what the generators produce and validate against the real
 //! Kubewarden CRDs, and the release workflow only runs recipes the local checks run.
 
-use fluxgate_host::admission::{self, Policy};
-use fluxgate_host::annotate::{self, AnnotateInput};
-use fluxgate_host::metadata::Metadata;
-use fluxgate_host::package::{self, PolicySource};
-use fluxgate_host::runtime::{Limits, Runtime};
+use fluxgate_runtime::policy::{self, Policy};
+use fluxgate_cli::annotate::{self, AnnotateInput};
+use fluxgate_protocol::metadata::Metadata;
+use fluxgate_cli::package::{self, PolicySource};
+use fluxgate_runtime::runtime::{Limits, Runtime};
 use fluxgate_testkit::runner::{self, PolicyUnderTest, Replayer};
 use fluxgate_testkit::schema::CrdSchemas;
 use serde_json::Value;
@@ -142,7 +142,7 @@ fn deploy_manifests_are_generated_valid_and_complete() {
         // The settings shipped in the manifest are accepted by the policy itself.
         let module = Policy::load(&runtime, &policy.wasm_path(&root)).unwrap();
         let answer =
-            admission::validate_settings(&runtime, &module, Default::default(), &spec["settings"]);
+            policy::validate_settings(&runtime, &module, Default::default(), &spec["settings"]);
         assert!(answer.valid, "{}: {:?}", policy.name, answer.message);
         bundle.push(format!("{}.yaml", policy.name));
     }

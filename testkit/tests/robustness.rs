@@ -2,9 +2,9 @@
 //! well-formed ValidationResponse (or SettingsValidationResponse) from the real wasm.
 //! Needs the release modules (`just build`).
 
-use fluxgate_host::admission::Policy;
-use fluxgate_host::capabilities::EvaluationContext;
-use fluxgate_host::runtime::{Limits, Runtime};
+use fluxgate_runtime::policy::Policy;
+use fluxgate_runtime::capabilities::EvaluationContext;
+use fluxgate_runtime::runtime::{Limits, Runtime};
 use fluxgate_testkit::runner;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;

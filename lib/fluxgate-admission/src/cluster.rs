@@ -156,7 +156,7 @@ impl Cluster for HostCluster {
         });
         host_call("get_resource", &request).map_err(|why| {
             // policy-server passes the API server's 404 text through; so does fluxgate's host.
-            if why.contains("not found") || why.contains("NotFound") {
+            if mentions(&why, b"not found") || mentions(&why, b"NotFound") {
                 LookupError::NotFound
             } else {
                 LookupError::Failed(why)
@@ -189,6 +189,11 @@ impl Cluster for HostCluster {
             ))),
         }
     }
+}
+
+/// Whether `text` contains `word` (a plain scan: the modules need no substring searcher).
+fn mentions(text: &str, word: &[u8]) -> bool {
+    text.as_bytes().windows(word.len()).any(|w| w == word)
 }
 
 #[cfg(target_arch = "wasm32")]

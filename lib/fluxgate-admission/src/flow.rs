@@ -225,7 +225,7 @@ pub fn review<P>(
         let finding = UNSERVED_VERSION.at(
             "apiVersion",
             format!("{api_version:?} is not a served {kind} version"),
-            format!("use one of {}", kind.api_versions().join(", ")),
+            format!("use one of {}", kind.api_versions()),
         );
         return Verdict::failed(obj, finding, 400);
     }

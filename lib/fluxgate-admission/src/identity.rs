@@ -70,6 +70,9 @@ impl Identities {
         "tenantIdentities",
         "tenantLabel",
     ];
+    /// [`Self::KEYS`] as a list for messages (a test keeps the two in step).
+    pub const KEY_LIST: &'static str =
+        "fluxNamespaces, platformNamespaces, platformIdentities, tenantIdentities, tenantLabel";
 
     pub fn validate(&self) -> Result<(), String> {
         crate::settings::no_blank_entries(&[
@@ -376,6 +379,11 @@ mod tests {
         assert!(!team.owns("flux-system", &ids));
         let platform = user("system:serviceaccount:flux-system:platform-sa", &[]);
         assert_eq!(ids.tenant_of(&platform, &c), None);
+    }
+
+    #[test]
+    fn key_list_names_every_key() {
+        assert_eq!(Identities::KEY_LIST, Identities::KEYS.join(", "));
     }
 
     #[test]

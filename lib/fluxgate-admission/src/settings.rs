@@ -49,7 +49,7 @@ pub fn parse<P: PolicySettings>(raw: &Value) -> Result<Settings<P>, String> {
     identities.validate()?;
     let policy: P = typed(&Value::Object(own)).map_err(|e| {
         if e.contains(": unknown field") {
-            format!("{e}, or one of the identity settings every policy takes: {}", Identities::KEYS.join(", "))
+            format!("{e}, or one of the identity settings every policy takes: {}", Identities::KEY_LIST)
         } else {
             e
         }

@@ -76,7 +76,7 @@ fn kinds(kinds: &[KindSpec]) -> String {
             if k.is_any() {
                 "any kind".to_string()
             } else {
-                format!("{} ({})", k.kind, k.api_versions().join(", "))
+                format!("{} ({})", k.kind, k.api_versions())
             }
         })
         .collect::<Vec<_>>()

@@ -40,18 +40,20 @@ impl KindSpec {
         group == self.group && self.versions.contains(&version)
     }
 
-    /// `group/version` for each served version.
-    pub fn api_versions(&self) -> Vec<String> {
-        self.versions
-            .iter()
-            .map(|v| {
-                if self.group.is_empty() {
-                    v.to_string()
-                } else {
-                    format!("{}/{v}", self.group)
-                }
-            })
-            .collect()
+    /// `group/v1beta1, group/v1`: the served versions, for messages.
+    pub fn api_versions(&self) -> String {
+        let mut text = String::new();
+        for v in self.versions {
+            if !text.is_empty() {
+                text.push_str(", ");
+            }
+            if !self.group.is_empty() {
+                text.push_str(self.group);
+                text.push('/');
+            }
+            text.push_str(v);
+        }
+        text
     }
 }
 
@@ -79,6 +81,6 @@ mod tests {
         assert!(!ROLE.serves("rbac.authorization.k8s.io/v1beta1"));
         assert!(!ROLE.serves("v1"));
         assert!(KindSpec::ANY.serves("whatever/v9"));
-        assert_eq!(ROLE.api_versions(), ["rbac.authorization.k8s.io/v1"]);
+        assert_eq!(ROLE.api_versions(), "rbac.authorization.k8s.io/v1");
     }
 }

@@ -11,8 +11,9 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
-    /// Names an object from its metadata, falling back to what the request says
-    /// (a CREATE with `generateName` has no name yet).
+    /// Names an object from its metadata and the request. The request's namespace wins: the
+    /// API server fills it from the URL, while `metadata.namespace` is what the client wrote.
+    /// The name falls back to the request's (a CREATE with `generateName` has no name yet).
     pub fn new(
         kind: &str,
         name: Option<&str>,
@@ -28,8 +29,9 @@ impl ObjectRef {
             _ => "<unnamed>".to_string(),
         };
         let namespace = match namespace {
-            Some(ns) if !ns.is_empty() => ns.to_string(),
-            _ => request_namespace.to_string(),
+            _ if !request_namespace.is_empty() => request_namespace.to_string(),
+            Some(ns) => ns.to_string(),
+            None => String::new(),
         };
         ObjectRef {
             kind: kind.to_string(),
@@ -93,13 +95,14 @@ impl Verdict {
     /// The denial message: the object once, then every denying finding,
     /// `GitRepository ns/name: spec.verify: ...; fix: ... [rule] | spec.ref: ...`.
     pub fn message(&self) -> Option<String> {
-        let denials: Vec<String> = self
-            .findings
-            .iter()
-            .filter(|f| f.denies())
-            .map(Finding::to_string)
-            .collect();
-        (!denials.is_empty()).then(|| self.prefixed(&denials.join(" | ")))
+        let mut text = String::new();
+        for finding in self.findings.iter().filter(|f| f.denies()) {
+            if !text.is_empty() {
+                text.push_str(" | ");
+            }
+            text.push_str(&finding.to_string());
+        }
+        (!text.is_empty()).then(|| self.prefixed(&text))
     }
 
     /// One admission warning per warning finding, each naming the object.
@@ -178,8 +181,10 @@ mod tests {
     fn object_ref_falls_back_to_request_and_generate_name() {
         let r = ObjectRef::new("GitRepository", None, Some("repo-"), None, "team-a", "");
         assert_eq!(r.to_string(), "GitRepository team-a/repo-<generated>");
-        let r = ObjectRef::new("K", Some("x"), None, Some("ns"), "other", "y");
+        let r = ObjectRef::new("K", Some("x"), None, Some("ns"), "", "y");
         assert_eq!(r.to_string(), "K ns/x");
+        let r = ObjectRef::new("K", Some("x"), None, Some("claimed"), "real", "y");
+        assert_eq!(r.to_string(), "K real/x");
         let r = ObjectRef::new("ClusterRole", None, None, None, "", "admin");
         assert_eq!(r.to_string(), "ClusterRole admin");
     }

@@ -1,16 +1,26 @@
 //! tenant-cluster-scope: a Flux tenant applies with its own service account
 //! (`spec.serviceAccountName`), so admission sees the tenant's identity. That identity may
 //! not write cluster-scoped objects (ClusterRoleBindings, CRDs, Namespaces, webhooks, ...)
-//! nor objects in another namespace.
-//!
-//! [`check`] is the rule over a plain [`Write`]; [`evaluate`] adapts it to an admission request.
+//! nor objects in another namespace. Who is a tenant is the shared identity model's call
+//! ([`fluxgate_admission::identity`]), with look-ups of the writer's Namespace and
+//! ServiceAccount.
 
-mod identity;
 mod rules;
 mod settings;
 
-pub use identity::{Identity, tenant_of};
-pub use rules::{Write, check, evaluate};
+use fluxgate_admission::{Identities, Policy, Scope, Typed};
+use fluxgate_rules::KindSpec;
+pub use rules::RULES;
 pub use settings::Settings;
 
-flux_model::export_policy!(settings = Settings, rule = evaluate);
+pub const POLICY: Policy<Settings> = Policy {
+    name: "tenant-cluster-scope",
+    scope: Scope::TenantWriters(Identities::tenant_of),
+    judges: &[&Typed {
+        kind: KindSpec::ANY,
+        check: rules::check,
+    }],
+    exempt: None,
+};
+
+fluxgate_admission::export_policy!(POLICY, cluster = host);

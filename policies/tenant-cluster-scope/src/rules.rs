@@ -1,101 +1,163 @@
-use crate::identity::{Identity, tenant_of};
 use crate::settings::Settings;
-use flux_model::{AdmissionRequest, ObjectMeta, ObjectRef, Operation, Verdict, Violation};
+use flux_kinds::ObjectMeta;
+use fluxgate_admission::{Ctx, Tenant};
+use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
 use serde::Deserialize;
 
-/// What a request writes, in plain terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Write {
-    pub group: String,
-    pub kind: String,
-    /// Empty for cluster-scoped objects.
-    pub namespace: String,
-    pub name: String,
+pub const CLUSTER_SCOPED_WRITE: Rule = Rule {
+    id: "tenant/cluster-scoped-write",
+    severity: Severity::Deny,
+    kinds: &[KindSpec::ANY],
+    title: "A tenant identity writes no cluster-scoped object (ClusterRoleBinding, CRD, Namespace, webhook, ...).",
+    stops: "a tenant repository granting itself cluster-admin, or reaching every namespace through a \
+            cluster-scoped object, with whatever its RBAC happens to allow.",
+    on_by_default: true,
+    setting: "allowedClusterScopedKinds",
+};
+pub const FOREIGN_NAMESPACE_WRITE: Rule = Rule {
+    id: "tenant/foreign-namespace-write",
+    title: "A tenant identity writes only in its own namespace (never in a platform namespace).",
+    stops: "a tenant planting objects in another tenant's namespace, or a Kustomization or RoleBinding in \
+            flux-system that Flux then applies with the platform's identity.",
+    setting: "",
+    ..CLUSTER_SCOPED_WRITE
+};
+
+/// Every rule of the policy, in README order.
+pub const RULES: &[&Rule] = &[&CLUSTER_SCOPED_WRITE, &FOREIGN_NAMESPACE_WRITE];
+
+/// What the policy reads of any object: its name. The kind and namespace come from the
+/// request, which the API server fills from the URL.
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+pub struct Head {
+    pub metadata: ObjectMeta,
 }
 
-impl Write {
-    /// A Namespace is cluster-scoped even though admission requests for it may carry its
-    /// own name in `namespace`.
-    pub fn is_cluster_scoped(&self) -> bool {
-        self.namespace.is_empty() || (self.group.is_empty() && self.kind == "Namespace")
-    }
-
-    fn object(&self) -> ObjectRef {
-        let namespace = if self.is_cluster_scoped() {
-            ""
-        } else {
-            &self.namespace
-        };
-        ObjectRef::new(&self.kind, &ObjectMeta::default(), namespace, &self.name)
-    }
-}
-
-/// Admission entry: CREATE and UPDATE of any kind; everything else passes.
-pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
-    if !Operation::of(request).writes() {
-        return Verdict::accept();
-    }
-    let Some(tenant) = tenant_of(&request.user_info, settings) else {
-        return Verdict::accept();
+/// Why the tenant writing this object may not.
+pub fn check(_: &Head, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let Some(tenant) = ctx.tenant else {
+        return Vec::new();
     };
-    let write = write_of(request);
-    Verdict::from_violations(&write.object(), &check(&tenant, &write, settings))
-}
-
-fn write_of(request: &AdmissionRequest) -> Write {
-    let meta = request
-        .object
-        .get("metadata")
-        .and_then(|m| ObjectMeta::deserialize(m).ok())
-        .unwrap_or_default();
-    let name = meta
-        .name
-        .filter(|n| !n.is_empty())
-        .or_else(|| meta.generate_name.map(|g| format!("{g}<generated>")))
-        .unwrap_or_else(|| request.name.clone());
-    Write {
-        group: request.kind.group.clone(),
-        kind: request.kind.kind.clone(),
-        namespace: request.namespace.clone(),
-        name,
-    }
-}
-
-/// Why `tenant` may not perform `write`, if it may not.
-pub fn check(tenant: &Identity, write: &Write, settings: &Settings) -> Vec<Violation> {
-    if write.is_cluster_scoped() {
-        if settings.allows_cluster_scoped(&write.group, &write.kind) {
+    let gvk = &ctx.request.kind;
+    let (group, kind) = (gvk.group.as_str(), gvk.kind.as_str());
+    // A Namespace is cluster-scoped although its requests carry its own name as namespace.
+    let namespace = ctx.request.namespace.as_str();
+    let cluster_scoped = namespace.is_empty() || (group.is_empty() && kind == "Namespace");
+    if cluster_scoped {
+        if ctx.settings.allows_cluster_scoped(group, kind) {
             return Vec::new();
         }
-        let api_group = if write.group.is_empty() {
-            "core"
-        } else {
-            write.group.as_str()
-        };
-        return vec![Violation::new(
+        let api_group = if group.is_empty() { "core" } else { group };
+        return vec![CLUSTER_SCOPED_WRITE.at(
             "kind",
             format!(
-                "{} ({api_group}) is cluster-scoped and reaches every namespace, but it is written by the tenant identity {} of namespace {}",
-                write.kind, tenant.name, tenant.namespace
+                "{kind} ({api_group}) is cluster-scoped and reaches every namespace, but it is written by the tenant identity {}",
+                describe(tenant)
             ),
             format!(
-                "apply it from the platform's Flux repository, or allow the kind in settings.allowedClusterScopedKinds ({}/{})",
-                write.group, write.kind
+                "apply it from the platform's Flux repository, or allow the kind in settings.allowedClusterScopedKinds ({group}/{kind})"
             ),
         )];
     }
-    if write.namespace != tenant.namespace {
-        return vec![Violation::new(
-            "metadata.namespace",
-            format!(
-                "{:?} is outside the tenant's namespace {:?} (identity {})",
-                write.namespace, tenant.namespace, tenant.name
-            ),
-            format!(
-                "keep the tenant's objects in namespace {}",
-                tenant.namespace
-            ),
-        )];
+    if tenant.owns(namespace, ctx.identities) {
+        return Vec::new();
     }
-    Vec::new()
+    let (outside, keep) = match &tenant.namespace {
+        Some(home) => (
+            format!("is outside the tenant's namespace {home:?}"),
+            format!("keep the tenant's objects in namespace {home}"),
+        ),
+        None => (
+            "is a platform namespace".to_string(),
+            "keep the tenant's objects out of the platform namespaces".to_string(),
+        ),
+    };
+    vec![FOREIGN_NAMESPACE_WRITE.at(
+        "metadata.namespace",
+        format!("{namespace:?} {outside} (identity {})", tenant.name),
+        keep,
+    )]
+}
+
+/// `system:serviceaccount:team-a:x of namespace team-a`, and why it counts as a tenant.
+fn describe(tenant: &Tenant) -> String {
+    match &tenant.namespace {
+        Some(ns) => format!("{} of namespace {ns} ({})", tenant.name, tenant.reason),
+        None => format!("{} ({})", tenant.name, tenant.reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::POLICY;
+    use fluxgate_admission::MemoryCluster;
+    use fluxgate_admission::flow::review;
+    use fluxgate_admission::settings::parse;
+    use serde_json::{Value, json};
+
+    fn request(user: &str, group: &str, kind: &str, namespace: &str) -> fluxgate_admission::AdmissionRequest {
+        serde_json::from_value(json!({
+            "operation": "CREATE", "namespace": namespace,
+            "kind": {"group": group, "version": "v1", "kind": kind},
+            "userInfo": {"username": user},
+            "object": {"apiVersion": "v1", "kind": kind, "metadata": {"name": "x"}},
+        }))
+        .unwrap()
+    }
+
+    fn rules(request: &fluxgate_admission::AdmissionRequest, settings: Value, state: Vec<Value>) -> Vec<String> {
+        let settings = parse(&settings).unwrap();
+        let verdict = review(&POLICY, request, &settings, &MemoryCluster::new(state));
+        verdict.findings.iter().map(|f| f.rule.to_string()).collect()
+    }
+
+    fn namespace(name: &str, tenant: Option<&str>) -> Value {
+        let labels = tenant.map_or(json!({}), |t| json!({"toolkit.fluxcd.io/tenant": t}));
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+    }
+
+    fn account(ns: &str, name: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}})
+    }
+
+    #[test]
+    fn labelled_tenants_are_judged_operators_are_not() {
+        let state = vec![
+            namespace("team-a", Some("team-a")),
+            namespace("cert-manager", None),
+            account("cert-manager", "cert-manager-cainjector"),
+        ];
+        let crb = "ClusterRoleBinding";
+        let rbac = "rbac.authorization.k8s.io";
+        let tenant = request("system:serviceaccount:team-a:team-a", rbac, crb, "");
+        assert_eq!(rules(&tenant, json!(null), state.clone()), ["tenant/cluster-scoped-write"]);
+        let operator = request(
+            "system:serviceaccount:cert-manager:cert-manager-cainjector",
+            "admissionregistration.k8s.io",
+            "ValidatingWebhookConfiguration",
+            "",
+        );
+        assert!(rules(&operator, json!(null), state).is_empty());
+    }
+
+    #[test]
+    fn a_namespace_is_cluster_scoped_even_with_its_name_as_namespace() {
+        let r = request("system:serviceaccount:team-a:team-a", "", "Namespace", "team-b");
+        assert_eq!(rules(&r, json!({"tenantLabel": ""}), vec![]), ["tenant/cluster-scoped-write"]);
+    }
+
+    #[test]
+    fn per_team_accounts_in_flux_system() {
+        let settings = json!({"tenantIdentities": ["system:serviceaccount:flux-system:payments-flux-sa"]});
+        let crb = |user: &str| request(user, "rbac.authorization.k8s.io", "ClusterRoleBinding", "");
+        let team = crb("system:serviceaccount:flux-system:payments-flux-sa");
+        assert_eq!(rules(&team, settings.clone(), vec![]), ["tenant/cluster-scoped-write"]);
+        let platform = crb("system:serviceaccount:flux-system:platform-sa");
+        assert!(rules(&platform, settings.clone(), vec![]).is_empty());
+        let in_team_ns = request("system:serviceaccount:flux-system:payments-flux-sa", "apps", "Deployment", "payments");
+        assert!(rules(&in_team_ns, settings.clone(), vec![]).is_empty());
+        let in_flux = request("system:serviceaccount:flux-system:payments-flux-sa", "apps", "Deployment", "flux-system");
+        assert_eq!(rules(&in_flux, settings, vec![]), ["tenant/foreign-namespace-write"]);
+    }
 }

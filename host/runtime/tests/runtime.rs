@@ -2,9 +2,10 @@
 //! a policy that loops, traps, exhausts memory or is not a waPC module never hangs or
 //! crashes the host; it becomes a 500 rejection worded like policy-evaluator's.
 
-use fluxgate_host::admission::{self, AdmissionRequest, Policy};
-use fluxgate_host::capabilities::{ClusterState, EvaluationContext, LogSink};
-use fluxgate_host::runtime::{Limits, Runtime};
+use fluxgate_protocol::admission::AdmissionRequest;
+use fluxgate_runtime::policy::{self, Policy};
+use fluxgate_runtime::capabilities::{ClusterState, EvaluationContext, LogSink};
+use fluxgate_runtime::runtime::{Limits, Runtime};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,7 +45,7 @@ fn endless_loop_in_validate_is_cut_at_the_deadline() {
     let rt = runtime(200);
     let policy = load(&rt, "endless_loop").unwrap();
     let started = Instant::now();
-    let response = admission::validate(&rt, &policy, ctx(), &request(), &Value::Null);
+    let response = policy::validate(&rt, &policy, ctx(), &request(), &Value::Null);
     let elapsed = started.elapsed();
     assert!(!response.allowed);
     assert_eq!(response.uid, "u-1");
@@ -63,7 +64,7 @@ fn endless_loop_in_validate_is_cut_at_the_deadline() {
     );
 
     // The host is still usable afterwards: the next request gets a fresh instance.
-    let again = admission::validate(&rt, &policy, ctx(), &request(), &Value::Null);
+    let again = policy::validate(&rt, &policy, ctx(), &request(), &Value::Null);
     assert_eq!(again, response);
 }
 
@@ -71,7 +72,7 @@ fn endless_loop_in_validate_is_cut_at_the_deadline() {
 fn endless_loop_in_wapc_init_is_cut_at_the_deadline() {
     let rt = runtime(100);
     let policy = load(&rt, "endless_init").unwrap();
-    let response = admission::validate(&rt, &policy, ctx(), &request(), &Value::Null);
+    let response = policy::validate(&rt, &policy, ctx(), &request(), &Value::Null);
     assert!(!response.allowed);
     assert_eq!(
         response.message(),
@@ -86,7 +87,7 @@ fn endless_loop_in_wapc_init_is_cut_at_the_deadline() {
 fn trap_becomes_internal_server_error() {
     let rt = runtime(2000);
     let policy = load(&rt, "trap").unwrap();
-    let response = admission::validate(&rt, &policy, ctx(), &request(), &Value::Null);
+    let response = policy::validate(&rt, &policy, ctx(), &request(), &Value::Null);
     assert!(!response.allowed);
     assert_eq!(response.status.as_ref().unwrap().code, Some(500));
     let message = response.message().unwrap();
@@ -101,7 +102,7 @@ fn trap_becomes_internal_server_error() {
 fn memory_cap_stops_a_runaway_guest() {
     let rt = runtime(5000);
     let policy = load(&rt, "memory_hog").unwrap();
-    let response = admission::validate(&rt, &policy, ctx(), &request(), &Value::Null);
+    let response = policy::validate(&rt, &policy, ctx(), &request(), &Value::Null);
     assert!(!response.allowed);
     assert!(
         response
@@ -116,7 +117,7 @@ fn memory_cap_stops_a_runaway_guest() {
 fn settings_validation_failure_is_reported_not_raised() {
     let rt = runtime(2000);
     let policy = load(&rt, "trap").unwrap();
-    let answer = admission::validate_settings(&rt, &policy, ctx(), &json!({}));
+    let answer = policy::validate_settings(&rt, &policy, ctx(), &json!({}));
     assert!(!answer.valid);
     assert!(
         answer
@@ -130,7 +131,7 @@ fn settings_validation_failure_is_reported_not_raised() {
 fn modules_that_are_not_wapc_guests_are_refused() {
     let rt = runtime(2000);
     let policy = load(&rt, "no_guest_call").unwrap();
-    let response = admission::validate(&rt, &policy, ctx(), &request(), &Value::Null);
+    let response = policy::validate(&rt, &policy, ctx(), &request(), &Value::Null);
     assert_eq!(
         response.message(),
         Some(
@@ -147,14 +148,14 @@ fn modules_that_are_not_wapc_guests_are_refused() {
 fn accepting_policy_round_trip() {
     let rt = runtime(2000);
     let policy = load(&rt, "accept_all").unwrap();
-    let response = admission::validate(&rt, &policy, ctx(), &request(), &json!({"any": 1}));
+    let response = policy::validate(&rt, &policy, ctx(), &request(), &json!({"any": 1}));
     assert_eq!(
         serde_json::to_value(&response).unwrap(),
         json!({"uid": "u-1", "allowed": true, "auditAnnotations": null, "warnings": ["accept-all"]})
     );
-    assert!(admission::validate_settings(&rt, &policy, ctx(), &Value::Null).valid);
+    assert!(policy::validate_settings(&rt, &policy, ctx(), &Value::Null).valid);
     assert_eq!(
-        admission::protocol_version(&rt, &policy, ctx()).unwrap(),
+        policy::protocol_version(&rt, &policy, ctx()).unwrap(),
         "v1"
     );
 }

@@ -4,13 +4,14 @@
 //! file, unreadable request, invalid settings, module that cannot load), 2 usage error.
 
 use clap::{Args, Parser, Subcommand};
-use fluxgate_host::admission::{self, AdmissionRequest, Policy};
-use fluxgate_host::bench::{self, BenchOptions};
-use fluxgate_host::capabilities::{ClusterState, EvaluationContext, LogSink};
-use fluxgate_host::metadata::Metadata;
-use fluxgate_host::package::{self, PolicySource};
-use fluxgate_host::runtime::{Limits, Runtime};
-use fluxgate_host::{annotate, oci};
+use fluxgate_protocol::admission::AdmissionRequest;
+use fluxgate_runtime::policy::{self, Policy};
+use fluxgate_cli::bench::{self, BenchOptions};
+use fluxgate_runtime::capabilities::{ClusterState, EvaluationContext, LogSink};
+use fluxgate_protocol::metadata::Metadata;
+use fluxgate_cli::package::{self, PolicySource};
+use fluxgate_runtime::runtime::{Limits, Runtime};
+use fluxgate_cli::{annotate, oci};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,6 +33,12 @@ struct Cli {
 enum Command {
     /// Evaluate one admission request and print the AdmissionResponse (like `kwctl run`).
     Run {
+        #[command(flatten)]
+        eval: EvalArgs,
+    },
+    /// Evaluate one request and print {"response": <what `run` prints>, "findings": [...]}:
+    /// every finding with its policy, rule id, severity, field, problem and fix.
+    Explain {
         #[command(flatten)]
         eval: EvalArgs,
     },
@@ -175,7 +182,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run { eval } => {
             let session = Session::open(&eval)?;
             session.check_settings()?;
-            let response = admission::validate(
+            let response = policy::validate(
                 &session.runtime,
                 &session.policy,
                 session.ctx.clone(),
@@ -183,6 +190,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 &session.settings,
             );
             println!("{}", serde_json::to_string(&response)?);
+        }
+        Command::Explain { eval } => {
+            let session = Session::open(&eval)?;
+            session.check_settings()?;
+            let explained = policy::explain(
+                &session.runtime,
+                &session.policy,
+                session.ctx.clone(),
+                &session.request,
+                &session.settings,
+            );
+            println!("{}", serde_json::to_string(&explained)?);
         }
         Command::Bench {
             eval,
@@ -222,7 +241,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let policy = Policy::load(&runtime, &policy)?;
             let settings = settings.load()?;
             let answer =
-                admission::validate_settings(&runtime, &policy, Default::default(), &settings);
+                policy::validate_settings(&runtime, &policy, Default::default(), &settings);
             println!("{}", serde_json::to_string(&answer)?);
         }
         Command::ProtocolVersion { policy } => {
@@ -230,7 +249,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let policy = Policy::load(&runtime, &policy)?;
             println!(
                 "{}",
-                admission::protocol_version(&runtime, &policy, Default::default())?
+                policy::protocol_version(&runtime, &policy, Default::default())?
             );
         }
         Command::Annotate {
@@ -409,7 +428,7 @@ impl Session {
 
     /// kwctl validates settings before every run; so does fluxgate.
     fn check_settings(&self) -> anyhow::Result<()> {
-        let answer = admission::validate_settings(
+        let answer = policy::validate_settings(
             &self.runtime,
             &self.policy,
             self.ctx.clone(),

@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
+        .join("../runtime/tests/data")
         .join(name)
 }
 
 fn policy() -> PathBuf {
     let wasm = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/wasm32-wasip1/release/git_commit_verification.wasm");
+        .join("../../target/wasm32-wasip1/release/git_commit_verification.wasm");
     assert!(
         wasm.exists(),
         "{} is missing: run `just build` first",

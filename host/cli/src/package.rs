@@ -2,7 +2,7 @@
 //! the `ClusterAdmissionPolicy` that deploys it and the ArtifactHub package description.
 //! Field mapping follows `kwctl scaffold manifest` and `kwctl scaffold artifacthub`.
 
-use crate::metadata::{ContextAwareResource, Metadata};
+use fluxgate_protocol::metadata::{ContextAwareResource, Metadata};
 use anyhow::{Context, ensure};
 use serde::Serialize;
 use serde_json::Value;

@@ -6,9 +6,9 @@
 //! the `io.kubewarden.metadata` custom section in the JSON form kwctl writes. policy-server
 //! refuses waPC modules without that section.
 
-use crate::admission::{self, Policy};
-use crate::metadata::{CUSTOM_SECTION, Metadata};
-use crate::runtime::Runtime;
+use fluxgate_runtime::policy::{self, Policy};
+use fluxgate_protocol::metadata::{CUSTOM_SECTION, Metadata};
+use fluxgate_runtime::runtime::Runtime;
 use anyhow::{Context, bail, ensure};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -54,7 +54,7 @@ pub fn annotate(runtime: &Runtime, wasm: &[u8], input: &AnnotateInput) -> anyhow
 
     let policy = Policy::from_bytes(runtime, "annotate".into(), wasm)?;
     // kwctl instantiates with an empty context: the module must start without host calls.
-    let protocol = admission::protocol_version(runtime, &policy, Default::default())
+    let protocol = policy::protocol_version(runtime, &policy, Default::default())
         .context("calling the module's protocol_version")?;
     ensure!(
         protocol == "v1",

@@ -1,17 +1,11 @@
 //! The policy-evaluator layer: AdmissionRequest in, AdmissionResponse out, with the same
 //! payloads, post-processing and error mapping as Kubewarden (`kubewarden-contract.md` §2).
 
-use crate::capabilities::EvaluationContext;
-use crate::metadata::Metadata;
-use crate::runtime::{CompiledModule, DEADLINE_MESSAGE, Instance, Runtime, WapcError};
 use base64::Engine as _;
 use kubewarden_policy_sdk::response::ValidationResponse;
-use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Arc;
 
 /// Kubernetes `admission/v1` AdmissionRequest, serialized as policy-evaluator does:
 /// camelCase, optional fields left out when absent.
@@ -187,38 +181,6 @@ impl AdmissionResponse {
     }
 }
 
-/// A compiled policy plus what the host knows about it.
-pub struct Policy {
-    pub id: String,
-    pub module: CompiledModule,
-    pub metadata: Option<Metadata>,
-    pub wasm_size: usize,
-}
-
-impl Policy {
-    pub fn load(runtime: &Runtime, path: &Path) -> anyhow::Result<Self> {
-        let wasm = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("cannot read policy module {}: {e}", path.display()))?;
-        let id = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().replace('_', "-"))
-            .unwrap_or_else(|| "policy".into());
-        Self::from_bytes(runtime, id, &wasm)
-            .map_err(|e| anyhow::anyhow!("cannot load policy module {}: {e}", path.display()))
-    }
-
-    pub fn from_bytes(runtime: &Runtime, id: String, wasm: &[u8]) -> anyhow::Result<Self> {
-        let metadata = Metadata::from_module(wasm)?;
-        let module = runtime.compile(wasm)?;
-        Ok(Policy {
-            id,
-            module,
-            metadata,
-            wasm_size: wasm.len(),
-        })
-    }
-}
-
 /// The `validate` payload, serialized straight from borrowed parts.
 #[derive(Serialize)]
 struct ValidatePayload<'a> {
@@ -227,96 +189,36 @@ struct ValidatePayload<'a> {
 }
 
 /// Settings as policy-server passes them: absent (null) settings are `{}`.
-fn settings_or_empty(settings: &Value) -> &Value {
+pub fn settings_or_empty(settings: &Value) -> &Value {
     static EMPTY: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| json!({}));
     if settings.is_null() { &EMPTY } else { settings }
 }
 
-/// Runs `validate` on a fresh instance, as policy-server does for every request.
-pub fn validate(
-    runtime: &Runtime,
-    policy: &Policy,
-    ctx: Arc<EvaluationContext>,
-    request: &AdmissionRequest,
-    settings: &Value,
-) -> AdmissionResponse {
-    match runtime.instantiate(&policy.module, ctx) {
-        Ok(mut instance) => validate_on(&mut instance, request, settings),
-        Err(e) => AdmissionResponse::reject_internal_server_error(&request.uid, e),
-    }
-}
-
-/// Runs `validate` on an existing instance.
-pub fn validate_on(
-    instance: &mut Instance,
-    request: &AdmissionRequest,
-    settings: &Value,
-) -> AdmissionResponse {
-    let payload = ValidatePayload {
+/// The bytes of a `validate` (or `fluxgate_explain`) call.
+pub fn validate_payload(request: &AdmissionRequest, settings: &Value) -> Result<Vec<u8>, String> {
+    serde_json::to_vec(&ValidatePayload {
         request,
         settings: settings_or_empty(settings),
-    };
-    let payload = match serde_json::to_vec(&payload) {
-        Ok(p) => p,
-        Err(e) => return AdmissionResponse::reject_internal_server_error(&request.uid, e),
-    };
-    match instance.call("validate", &payload) {
-        Ok(bytes) => match serde_json::from_slice::<ValidationResponse>(&bytes) {
-            Ok(answer) => {
-                AdmissionResponse::from_policy(&request.uid, request.object.as_ref(), &answer)
-            }
-            Err(e) => AdmissionResponse::reject_internal_server_error(
-                &request.uid,
-                format!("cannot deserialize policy response: {e}"),
-            ),
-        },
-        Err(WapcError::GuestCallFailure(m)) if m.contains(DEADLINE_MESSAGE) => {
-            AdmissionResponse::reject(
-                &request.uid,
-                "Policy execution interrupted because it exceeded the allowed execution time"
-                    .into(),
-                500,
-            )
-        }
-        Err(e) => AdmissionResponse::reject_internal_server_error(&request.uid, e),
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// The AdmissionResponse for the bytes a policy answered to `validate`.
+pub fn response_from_answer(request: &AdmissionRequest, bytes: &[u8]) -> AdmissionResponse {
+    match serde_json::from_slice::<ValidationResponse>(bytes) {
+        Ok(answer) => AdmissionResponse::from_policy(&request.uid, request.object.as_ref(), &answer),
+        Err(e) => AdmissionResponse::reject_internal_server_error(
+            &request.uid,
+            format!("cannot deserialize policy response: {e}"),
+        ),
     }
 }
 
-/// Runs `validate_settings` (the payload is the settings object alone; null means `{}`).
-pub fn validate_settings(
-    runtime: &Runtime,
-    policy: &Policy,
-    ctx: Arc<EvaluationContext>,
-    settings: &Value,
-) -> SettingsValidationResponse {
-    let payload = settings_or_empty(settings).to_string();
-    let result = runtime
-        .instantiate(&policy.module, ctx)
-        .and_then(|mut i| i.call("validate_settings", payload.as_bytes()));
-    match result {
-        Ok(bytes) => {
-            serde_json::from_slice(&bytes).unwrap_or_else(|e| SettingsValidationResponse {
-                valid: false,
-                message: Some(format!("error: {e:?}")),
-            })
-        }
-        Err(err) => SettingsValidationResponse {
-            valid: false,
-            message: Some(format!(
-                "Error invoking settings validation callback: {err:?}"
-            )),
-        },
-    }
-}
-
-/// Calls `protocol_version` (empty payload) and returns the JSON string it answers.
-pub fn protocol_version(
-    runtime: &Runtime,
-    policy: &Policy,
-    ctx: Arc<EvaluationContext>,
-) -> anyhow::Result<String> {
-    let mut instance = runtime.instantiate(&policy.module, ctx)?;
-    let bytes = instance.call("protocol_version", &[])?;
-    serde_json::from_slice::<String>(&bytes)
-        .map_err(|e| anyhow::anyhow!("invalid protocol_version answer: {e}"))
+/// The answer policy-server gives when a policy runs out of time.
+pub fn deadline_response(request: &AdmissionRequest) -> AdmissionResponse {
+    AdmissionResponse::reject(
+        &request.uid,
+        "Policy execution interrupted because it exceeded the allowed execution time".into(),
+        500,
+    )
 }

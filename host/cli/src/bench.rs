@@ -6,9 +6,10 @@
 //! response is checked against the first one, so no work can be skipped or go wrong
 //! unnoticed.
 
-use crate::admission::{self, AdmissionRequest, AdmissionResponse, Policy};
-use crate::capabilities::EvaluationContext;
-use crate::runtime::Runtime;
+use fluxgate_protocol::admission::{AdmissionRequest, AdmissionResponse};
+use fluxgate_runtime::policy::{self, Policy};
+use fluxgate_runtime::capabilities::EvaluationContext;
+use fluxgate_runtime::runtime::Runtime;
 use serde::Serialize;
 use serde_json::Value;
 use std::hint::black_box;
@@ -96,7 +97,7 @@ pub fn run(
     );
     let policy = Policy::from_bytes(runtime, policy_id.to_string(), wasm)?;
 
-    let expected = admission::validate(runtime, &policy, ctx.clone(), request, settings);
+    let expected = policy::validate(runtime, &policy, ctx.clone(), request, settings);
     let check = |r: AdmissionResponse| -> anyhow::Result<()> {
         anyhow::ensure!(
             r == expected,
@@ -112,7 +113,7 @@ pub fn run(
         let mut instance = runtime.instantiate(&policy.module, ctx.clone())?;
         let init = t.elapsed();
         let t = Instant::now();
-        let response = admission::validate_on(&mut instance, request, settings);
+        let response = policy::validate_on(&mut instance, request, settings);
         let call = t.elapsed();
         check(black_box(response))?;
         if i >= opts.warmup {
@@ -124,7 +125,7 @@ pub fn run(
     let mut request_fresh = Vec::with_capacity(opts.iterations);
     for i in 0..opts.warmup + opts.iterations {
         let t = Instant::now();
-        let response = admission::validate(runtime, &policy, ctx.clone(), request, settings);
+        let response = policy::validate(runtime, &policy, ctx.clone(), request, settings);
         let d = t.elapsed();
         check(black_box(response))?;
         if i >= opts.warmup {
@@ -136,7 +137,7 @@ pub fn run(
     let mut reused = Vec::with_capacity(opts.iterations);
     for i in 0..opts.warmup + opts.iterations {
         let t = Instant::now();
-        let response = admission::validate_on(&mut instance, request, settings);
+        let response = policy::validate_on(&mut instance, request, settings);
         let d = t.elapsed();
         check(black_box(response))?;
         if i >= opts.warmup {

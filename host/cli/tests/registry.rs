@@ -6,10 +6,10 @@
 //! read with skopeo; a tampered blob, a stopped registry, wrong credentials, an unannotated or
 //! corrupt module are all refused with a clear error and a non-zero exit.
 
-use fluxgate_host::annotate::{self, AnnotateInput};
-use fluxgate_host::metadata::Metadata;
-use fluxgate_host::oci::{self, RegistryOptions, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE};
-use fluxgate_host::runtime::{Limits, Runtime};
+use fluxgate_cli::annotate::{self, AnnotateInput};
+use fluxgate_protocol::metadata::Metadata;
+use fluxgate_cli::oci::{self, RegistryOptions, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE};
+use fluxgate_runtime::runtime::{Limits, Runtime};
 use serde_json::Value;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// A registry process on a free loopback port, its storage in a temporary directory.

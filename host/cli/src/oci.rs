@@ -6,7 +6,7 @@
 //! metadata's single-line annotations on the manifest. Pull accepts only that layer type and
 //! checks the layer's sha256 against the manifest.
 
-use crate::metadata::Metadata;
+use fluxgate_protocol::metadata::Metadata;
 use anyhow::{Context, bail, ensure};
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
 use oci_client::manifest::OciImageManifest;
