@@ -2,9 +2,10 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# Policy crates: every policies/<name>/ that has fixtures (flux-model is the shared library).
+# Policy crates: every policies/<name>/ that has fixtures (the shared libraries live in lib/).
 policies := `for d in policies/*/fixtures; do basename "$(dirname "$d")"; done | tr '\n' ' '`
-wasm_dir := "target/wasm32-wasip1/release"
+# What `just build` leaves: target/policies/<policy>.wasm, post-link optimised (scripts/optimize.sh).
+wasm_dir := "target/policies"
 # Kubewarden's pod-privileged policy is 1.7 MB; ours must stay under 400 KB.
 size_budget := "409600"
 
@@ -15,9 +16,11 @@ default:
 setup:
     ./scripts/setup.sh
 
-# Build every policy to wasm32-wasip1 (release, size-tuned) and print the sizes.
+# Build every policy to wasm32-wasip1 (release, size-tuned), optimise it with wasm-opt when
+# installed, and print the sizes: target/policies/<policy>.wasm.
 build:
     cargo build --locked --release --target wasm32-wasip1 {{ prepend("-p ", policies) }}
+    ./scripts/optimize.sh {{ policies }}
     @just sizes >&2
 
 # Print each policy module's size and fail when one is over the budget.
@@ -26,9 +29,10 @@ sizes:
     set -euo pipefail
     status=0
     for p in {{ policies }}; do
-      f="{{ wasm_dir }}/${p//-/_}.wasm"
+      f="{{ wasm_dir }}/$p.wasm"
       s=$(stat -c %s "$f")
-      printf '%-40s %8d bytes (%d KiB)\n' "$p.wasm" "$s" $(( s / 1024 ))
+      linked=$(stat -c %s "target/wasm32-wasip1/release/${p//-/_}.wasm")
+      printf '%-40s %8d bytes (%d KiB; %d as linked)\n' "$p.wasm" "$s" $(( s / 1024 )) "$linked"
       if [ "$s" -gt {{ size_budget }} ]; then echo "  over the {{ size_budget }}-byte budget"; status=1; fi
     done
     exit $status
@@ -51,9 +55,9 @@ test: build
 demo: build
     cargo run --locked -q -p fluxgate-testkit
     @echo '--- fluxgate run git-commit-verification examples/gitrepository-unsigned.yaml'
-    cargo run --locked -q -p fluxgate-cli --bin fluxgate -- run {{ wasm_dir }}/git_commit_verification.wasm -r examples/gitrepository-unsigned.yaml
+    cargo run --locked -q -p fluxgate-cli --bin fluxgate -- run {{ wasm_dir }}/git-commit-verification.wasm -r examples/gitrepository-unsigned.yaml
     @echo '--- fluxgate run git-commit-verification examples/gitrepository-signed-tag.yaml'
-    cargo run --locked -q -p fluxgate-cli --bin fluxgate -- run {{ wasm_dir }}/git_commit_verification.wasm -r examples/gitrepository-signed-tag.yaml
+    cargo run --locked -q -p fluxgate-cli --bin fluxgate -- run {{ wasm_dir }}/git-commit-verification.wasm -r examples/gitrepository-signed-tag.yaml
 
 # Run one policy on a request: an AdmissionReview/AdmissionRequest file, or a fixture.
 run POLICY REQUEST *ARGS: build
@@ -66,7 +70,7 @@ run POLICY REQUEST *ARGS: build
       extra=(--settings-path "$tmp/settings.json" --cluster-state "$tmp/cluster.json" --allow-context-aware \
         --metadata-path "policies/{{ POLICY }}/metadata.yml")
     fi
-    cargo run --locked -q -p fluxgate-cli --bin fluxgate -- run "{{ wasm_dir }}/$(echo {{ POLICY }} | tr - _).wasm" \
+    cargo run --locked -q -p fluxgate-cli --bin fluxgate -- run "{{ wasm_dir }}/{{ POLICY }}.wasm" \
       -r "$request" "${extra[@]}" {{ ARGS }}
 
 # Per-request cost of every policy (fresh instance like policy-server, and reused), on the
@@ -85,7 +89,7 @@ bench *ARGS: build
         done
         ./target/debug/fluxgate-testkit export "$fixture" "$tmp/$p-$kind"
         echo "== $p: $fixture"
-        ./target/host/fluxgate bench "{{ wasm_dir }}/${p//-/_}.wasm" -r "$tmp/$p-$kind/request.json" \
+        ./target/host/fluxgate bench "{{ wasm_dir }}/$p.wasm" -r "$tmp/$p-$kind/request.json" \
           --settings-path "$tmp/$p-$kind/settings.json" --cluster-state "$tmp/$p-$kind/cluster.json" \
           --allow-context-aware --metadata-path "policies/$p/metadata.yml" {{ ARGS }}
       done
@@ -106,7 +110,7 @@ annotate *POLICY: build
     cargo build --locked -q -p fluxgate-cli --bin fluxgate
     mkdir -p target/annotated
     for p in {{ if POLICY == "" { policies } else { POLICY } }}; do
-      ./target/debug/fluxgate annotate "{{ wasm_dir }}/${p//-/_}.wasm" -m "policies/$p/metadata.yml" \
+      ./target/debug/fluxgate annotate "{{ wasm_dir }}/$p.wasm" -m "policies/$p/metadata.yml" \
         -u "policies/$p/README.md" -o "target/annotated/$p.wasm"
       echo "annotated: target/annotated/$p.wasm" >&2
     done
@@ -161,3 +165,7 @@ fmt:
 
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
+
+# Regenerate docs/rules.md (the rule catalogue) from the rules declared in the code.
+rules:
+    FLUXGATE_BLESS=1 cargo test --locked -q -p fluxgate-testkit --test catalogue

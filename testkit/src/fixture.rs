@@ -13,6 +13,7 @@
 //!   allowed: false
 //!   message: spec.ref               # substring (or a list of substrings) of status.message
 //!   code: 400                       # optional
+//!   rules: [gcv/tag-mode-needs-tag]  # the findings' rule ids (required when denied)
 //! ```
 //! A settings case says `expect: {settingsValid: false, message: ...}` instead.
 
@@ -61,6 +62,9 @@ pub struct Expect {
     pub code: Option<u16>,
     #[serde(default)]
     pub warning: Option<String>,
+    /// The rule ids of every finding (deny and warn), as a set; required when denied.
+    #[serde(default)]
+    pub rules: Option<Vec<String>>,
     #[serde(default = "yes")]
     pub settings_valid: bool,
 }

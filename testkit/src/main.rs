@@ -57,8 +57,15 @@ fn run() -> anyhow::Result<bool> {
     );
     let replayer = Replayer::new(&root)?;
     let (mut passed, mut failed) = (0, 0);
+    // FLUXGATE_RULES_OUT=FILE: every case's rule ids as JSON, for filling in `expect.rules`.
+    let mut rules_out = serde_json::Map::new();
     for policy in &policies {
         let results = replayer.replay(&root, policy)?;
+        for case in &results {
+            let ids: std::collections::BTreeSet<&str> =
+                case.findings.iter().map(|f| f.rule.as_str()).collect();
+            rules_out.insert(case.file.display().to_string(), serde_json::json!(ids));
+        }
         let bad = results.iter().filter(|r| !r.failures.is_empty()).count();
         println!(
             "{}: {} fixtures, {} failing",
@@ -80,6 +87,9 @@ fn run() -> anyhow::Result<bool> {
                 println!("      response: {}", serde_json::to_string(r)?);
             }
         }
+    }
+    if let Ok(path) = std::env::var("FLUXGATE_RULES_OUT") {
+        std::fs::write(path, serde_json::to_string_pretty(&rules_out)?)?;
     }
     println!("fixtures: {passed} passed, {failed} failed");
     Ok(failed == 0)

@@ -3,6 +3,7 @@
 use crate::fixture::Fixture;
 use crate::schema::CrdSchemas;
 use fluxgate_protocol::admission::AdmissionResponse;
+use fluxgate_protocol::explain::PolicyFinding;
 use fluxgate_runtime::policy::{self, Policy};
 use fluxgate_runtime::capabilities::{ClusterState, EvaluationContext, LogSink};
 use fluxgate_protocol::metadata::Metadata;
@@ -60,6 +61,8 @@ pub struct CaseResult {
     pub description: String,
     pub failures: Vec<String>,
     pub response: Option<AdmissionResponse>,
+    /// What `fluxgate_explain` gave for the case.
+    pub findings: Vec<PolicyFinding>,
     /// `(apiVersion, kind)` the policy looked up in the cluster while judging the case.
     pub lookups: BTreeSet<(String, String)>,
 }
@@ -130,6 +133,7 @@ impl Replayer {
                     description: String::new(),
                     failures: vec![format!("cannot read fixture: {e}")],
                     response: None,
+                    findings: Vec::new(),
                     lookups: BTreeSet::new(),
                 };
             }
@@ -159,6 +163,7 @@ impl Replayer {
         let settings =
             policy::validate_settings(&self.runtime, policy, ctx.clone(), &fixture.settings);
         let mut response = None;
+        let mut findings = Vec::new();
         if settings.valid != expect.settings_valid {
             failures.push(format!(
                 "settings valid: expected {}, got {} ({})",
@@ -182,6 +187,24 @@ impl Replayer {
                 &fixture.settings,
             );
             check_response(&fixture, &uid, &r, &mut failures);
+            // The findings come from the same module, through the operation Kubewarden never
+            // calls; its response must be exactly the one `validate` gave.
+            let explained = policy::explain(
+                &self.runtime,
+                policy,
+                ctx.clone(),
+                &fixture.request(&uid),
+                &fixture.settings,
+            );
+            if explained.response != r {
+                failures.push(format!(
+                    "fluxgate_explain answered {} where validate answered {}",
+                    serde_json::to_string(&explained.response).unwrap_or_default(),
+                    serde_json::to_string(&r).unwrap_or_default()
+                ));
+            }
+            check_rules(&fixture, &r, &explained.findings, &mut failures);
+            findings = explained.findings;
             response = Some(r);
         }
         if !failures.is_empty() {
@@ -196,6 +219,7 @@ impl Replayer {
             description: fixture.description.clone(),
             failures,
             response,
+            findings,
             lookups: ctx.lookups.lock().map(|l| l.clone()).unwrap_or_default(),
         }
     }
@@ -269,6 +293,29 @@ fn check_response(fixture: &Fixture, uid: &str, r: &AdmissionResponse, failures:
             "uid: expected {uid:?} copied from the request, got {:?}",
             r.uid
         ));
+    }
+}
+
+/// `expect.rules` is the set of rule ids the findings carry; a denying case must name it.
+fn check_rules(
+    fixture: &Fixture,
+    r: &AdmissionResponse,
+    findings: &[PolicyFinding],
+    failures: &mut Vec<String>,
+) {
+    let got: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    match &fixture.expect.rules {
+        Some(want) => {
+            let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
+            if want != got {
+                failures.push(format!("rules: expected {want:?}, got {got:?}"));
+            }
+        }
+        None if !r.allowed => failures.push(format!(
+            "rules: a denying fixture must list the rule ids it expects (expect.rules: {:?})",
+            got
+        )),
+        None => {}
     }
 }
 

@@ -280,7 +280,7 @@ pub fn review_create<P: PolicySettings>(
     let payload = serde_json::json!({
         "request": {
             "operation": "CREATE",
-            "namespace": object.pointer("/metadata/namespace").cloned().unwrap_or_default(),
+            "namespace": object.pointer("/metadata/namespace").cloned().unwrap_or_else(|| "".into()),
             "kind": {"kind": object.get("kind").cloned().unwrap_or_default()},
             "userInfo": {"username": username},
             "object": object,
@@ -453,9 +453,13 @@ mod tests {
     }
 
     #[test]
-    fn platform_objects_are_exempt() {
-        let mut obj = repo(json!({}));
-        obj["metadata"]["namespace"] = json!("flux-system");
-        assert!(run(&request("CREATE", obj, json!(null))).is_accepted());
+    fn platform_objects_are_exempt_by_the_request_namespace() {
+        let mut r = request("CREATE", repo(json!({})), json!(null));
+        r.namespace = "flux-system".into();
+        assert!(run(&r).is_accepted());
+        // metadata.namespace is what the client wrote; the API server's namespace wins
+        let mut claimed = repo(json!({}));
+        claimed["metadata"]["namespace"] = json!("flux-system");
+        assert!(!run(&request("CREATE", claimed, json!(null))).is_accepted());
     }
 }

@@ -17,6 +17,12 @@ pub trait PolicySettings: DeserializeOwned + Default {
     fn validate(&self) -> Result<(), String> {
         Ok(())
     }
+
+    /// Checks what this policy needs of the shared identity settings (a policy that judges
+    /// the Flux namespaces' grants needs at least one `fluxNamespaces` entry, say).
+    fn validate_identities(&self, _identities: &Identities) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// The settings a policy runs with: the shared identity model and its own.
@@ -55,6 +61,7 @@ pub fn parse<P: PolicySettings>(raw: &Value) -> Result<Settings<P>, String> {
         }
     })?;
     policy.validate()?;
+    policy.validate_identities(&identities)?;
     Ok(Settings { identities, policy })
 }
 

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// A policy and the rules it can report, in the order its README lists them.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PolicyRules {
     pub policy: &'static str,
-    pub rules: &'static [&'static Rule],
+    pub rules: Vec<&'static Rule>,
 }
 
 /// The catalogue as Markdown: an index per policy, then one section per rule id (a rule
@@ -17,7 +17,7 @@ pub struct PolicyRules {
 pub fn markdown(policies: &[PolicyRules]) -> String {
     let mut by_id: BTreeMap<&str, (&Rule, Vec<&str>)> = BTreeMap::new();
     for p in policies {
-        for rule in p.rules {
+        for rule in &p.rules {
             by_id.entry(rule.id).or_insert((rule, Vec::new())).1.push(p.policy);
         }
     }
@@ -31,7 +31,7 @@ pub fn markdown(policies: &[PolicyRules]) -> String {
     out.push_str("## By policy\n\n");
     for p in policies {
         let _ = write!(out, "- **{}**:", p.policy);
-        for rule in p.rules {
+        for rule in &p.rules {
             let _ = write!(out, " [`{}`](#{})", rule.id, anchor(rule.id));
         }
         out.push('\n');
@@ -108,11 +108,11 @@ mod tests {
         let md = markdown(&[
             PolicyRules {
                 policy: "p1",
-                rules: &[&A, &B],
+                rules: vec![&A, &B],
             },
             PolicyRules {
                 policy: "p2",
-                rules: &[&B],
+                rules: vec![&B],
             },
         ]);
         assert_eq!(md.matches("### `shared/b`").count(), 1);

@@ -1,9 +1,58 @@
 //! Keyless cosign identities: `matchOIDCIdentity[]` must pin who signed.
 
+use crate::rules::{VERIFIED_KINDS, rule};
 use crate::settings::Settings;
-use flux_model::Violation;
-use flux_model::kinds::source::OidcIdentityMatch;
-use flux_model::regex_check::{Pattern, escape};
+use flux_kinds::source::OidcIdentityMatch;
+use fluxgate_matchers::regex_check::{Pattern, escape};
+use fluxgate_rules::{Finding, Rule};
+
+pub const IDENTITY_MISSING: Rule = rule(
+    "signature/identity-missing",
+    VERIFIED_KINDS,
+    "Keyless cosign (no `secretRef`) lists at least one `matchOIDCIdentity` entry.",
+    "a keyless check that accepts a signature from any identity Fulcio certifies (anyone with \
+     a GitHub or Google account).",
+    true,
+    "",
+);
+pub const IDENTITY_REGEX_INVALID: Rule = rule(
+    "signature/identity-regex-invalid",
+    VERIFIED_KINDS,
+    "Every `matchOIDCIdentity` issuer and subject compiles as a Go regular expression.",
+    "an identity check source-controller cannot evaluate, failing every pull or read \
+     differently than admission read it.",
+    true,
+    "",
+);
+pub const IDENTITY_UNPINNED: Rule = rule(
+    "signature/identity-unpinned",
+    VERIFIED_KINDS,
+    "Every `matchOIDCIdentity` issuer and subject is non-empty, anchored `^…$` (no top-level \
+     `|`, no `(?m)`) and requires literal text (Flux ORs the entries).",
+    "a regex that looks like a pin but accepts other signers (`.*`, `^https://a|.*$`, `^.*$`).",
+    true,
+    "",
+);
+pub const ISSUER_NOT_ALLOWED: Rule = rule(
+    "signature/issuer-not-allowed",
+    VERIFIED_KINDS,
+    "With `allowedIssuers`, each issuer regex stands for exactly allowed issuers \
+     (`^<escaped URL>$`).",
+    "a tenant trusting an OIDC issuer the platform does not (its own Fulcio, an unescaped \
+     `token.actions` that matches other hosts).",
+    false,
+    "allowedIssuers",
+);
+pub const SUBJECT_NOT_ALLOWED: Rule = rule(
+    "signature/subject-not-allowed",
+    VERIFIED_KINDS,
+    "With `allowedSubjectPrefixes`, each subject regex starts with `^` and literal text under \
+     an allowed prefix.",
+    "a tenant accepting artifacts signed by another organisation's workflows (`acme-evil`, \
+     `(acme|evil)`).",
+    false,
+    "allowedSubjectPrefixes",
+);
 
 /// Checks the `matchOIDCIdentity` list of a keyless cosign verification at `field`
 /// (e.g. `spec.verify.matchOIDCIdentity`). Flux ORs the entries, so every entry must pin.
@@ -11,10 +60,10 @@ pub fn check_identities(
     field: &str,
     identities: Option<&[OidcIdentityMatch]>,
     settings: &Settings,
-) -> Vec<Violation> {
+) -> Vec<Finding> {
     let identities = identities.unwrap_or_default();
     if identities.is_empty() {
-        return vec![Violation::new(
+        return vec![IDENTITY_MISSING.at(
             field,
             "is missing, so this keyless cosign check accepts a signature from any identity \
              Fulcio certifies (anyone with a GitHub or Google account)",
@@ -41,23 +90,23 @@ pub fn check_identities(
 }
 
 /// A regex that compiles, is anchored at both ends and requires some literal text.
-fn pinned(field: &str, value: &str, what: &str) -> Result<Pattern, Violation> {
+fn pinned(field: &str, value: &str, what: &str) -> Result<Pattern, Finding> {
     let shown = shown(value);
     let fix = format!(
         "write a Go regex anchored with ^ and $ that names the {what}, escaping dots \
          (e.g. ^https://token\\.actions\\.githubusercontent\\.com$)"
     );
     if value.trim().is_empty() {
-        return Err(Violation::new(
+        return Err(IDENTITY_UNPINNED.at(
             field,
             format!("is empty, which matches any {what}"),
             fix,
         ));
     }
-    let pattern =
-        Pattern::parse(value).map_err(|e| Violation::new(field, format!("{shown} {e}"), &fix))?;
+    let pattern = Pattern::parse(value)
+        .map_err(|e| IDENTITY_REGEX_INVALID.at(field, format!("{shown} {e}"), &fix))?;
     if !pattern.is_anchored() {
-        return Err(Violation::new(
+        return Err(IDENTITY_UNPINNED.at(
             field,
             format!(
                 "{shown} is not anchored at both ends (^…$, no top-level | outside a group, no (?m)), \
@@ -67,7 +116,7 @@ fn pinned(field: &str, value: &str, what: &str) -> Result<Pattern, Violation> {
         ));
     }
     if !pattern.requires_literal() {
-        return Err(Violation::new(
+        return Err(IDENTITY_UNPINNED.at(
             field,
             format!("{shown} contains no literal text, so it matches any {what}"),
             fix,
@@ -76,7 +125,7 @@ fn pinned(field: &str, value: &str, what: &str) -> Result<Pattern, Violation> {
     Ok(pattern)
 }
 
-fn check_issuer(field: &str, value: &str, settings: &Settings) -> Option<Violation> {
+fn check_issuer(field: &str, value: &str, settings: &Settings) -> Option<Finding> {
     let shown = shown(value);
     let pattern = match pinned(field, value, "issuer") {
         Ok(p) => p,
@@ -89,7 +138,7 @@ fn check_issuer(field: &str, value: &str, settings: &Settings) -> Option<Violati
     let literals = pattern.exact_literals().unwrap_or_default();
     let ok = !literals.is_empty() && literals.iter().all(|l| allowed.contains(l));
     (!ok).then(|| {
-        Violation::new(
+        ISSUER_NOT_ALLOWED.at(
             field,
             format!(
                 "{shown} is not exactly one of the issuers settings.allowedIssuers allows ({})",
@@ -100,7 +149,7 @@ fn check_issuer(field: &str, value: &str, settings: &Settings) -> Option<Violati
     })
 }
 
-fn check_subject(field: &str, value: &str, settings: &Settings) -> Option<Violation> {
+fn check_subject(field: &str, value: &str, settings: &Settings) -> Option<Finding> {
     let shown = shown(value);
     let pattern = match pinned(field, value, "subject") {
         Ok(p) => p,
@@ -116,7 +165,7 @@ fn check_subject(field: &str, value: &str, settings: &Settings) -> Option<Violat
         .all(|p| allowed.iter().any(|a| p.starts_with(a.as_str())));
     (!ok).then(|| {
         let starts: Vec<String> = allowed.iter().map(|a| format!("^{}", escape(a))).collect();
-        Violation::new(
+        SUBJECT_NOT_ALLOWED.at(
             field,
             format!(
                 "{shown} does not start with literal text from settings.allowedSubjectPrefixes ({})",
@@ -179,16 +228,18 @@ mod tests {
         let s = Settings::default();
         assert_eq!(check_identities("f", None, &s).len(), 1);
         assert_eq!(check_identities("f", Some(&[]), &s).len(), 1);
-        for (issuer, subject) in [
-            (".*", SUBJECT),
-            (GH, ""),
-            (GH, "^.*$"),
-            (GH, r"^https://github\.com/org/.*|.*$"),
-            (GH, "(?m)^x$"),
-            ("^https://token.actions(", SUBJECT),
+        assert_eq!(check_identities("f", None, &s)[0].rule, IDENTITY_MISSING.id);
+        for (issuer, subject, rule) in [
+            (".*", SUBJECT, &IDENTITY_UNPINNED),
+            (GH, "", &IDENTITY_UNPINNED),
+            (GH, "^.*$", &IDENTITY_UNPINNED),
+            (GH, r"^https://github\.com/org/.*|.*$", &IDENTITY_UNPINNED),
+            (GH, "(?m)^x$", &IDENTITY_UNPINNED),
+            ("^https://token.actions(", SUBJECT, &IDENTITY_REGEX_INVALID),
         ] {
             let v = check_identities("f", Some(&[id(issuer, subject)]), &s);
             assert_eq!(v.len(), 1, "{issuer} {subject}: {v:?}");
+            assert_eq!(v[0].rule, rule.id, "{issuer} {subject}: {v:?}");
         }
     }
 
@@ -203,8 +254,11 @@ mod tests {
         let loose_dots = "^https://token.actions.githubusercontent.com$";
         let v = check_identities("f", Some(&[id(loose_dots, SUBJECT)]), &s);
         assert!(v[0].fix.contains(GH), "{v:?}");
+        assert_eq!(v[0].rule, ISSUER_NOT_ALLOWED.id);
         let evil = r"^https://github\.com/org-evil/.*$";
-        assert_eq!(check_identities("f", Some(&[id(GH, evil)]), &s).len(), 1);
+        let v = check_identities("f", Some(&[id(GH, evil)]), &s);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].rule, SUBJECT_NOT_ALLOWED.id);
         let group = r"^https://github\.com/(org|evil)/.*$";
         assert_eq!(check_identities("f", Some(&[id(GH, group)]), &s).len(), 1);
     }

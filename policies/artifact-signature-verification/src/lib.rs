@@ -4,19 +4,38 @@
 //! anchored issuer and subject regexes.
 //!
 //! Whether a chart comes from an OCI registry is a property of its HelmRepository, which the
-//! policy reads from the cluster ([`flux_model::Cluster`], Kubewarden's `get_resource`).
-//! [`evaluate`] dispatches on the kind; the per-kind checks are plain functions.
+//! policy reads from the cluster (`ctx.cluster`, Kubewarden's `get_resource`).
 
 mod identity;
 mod rules;
 mod settings;
 mod view;
 
+use flux_kinds::FluxKind;
+use fluxgate_admission::{Policy, Scope, Typed};
 pub use identity::check_identities;
-pub use rules::{
-    ChartSource, chart_source, check_helm_chart, check_helm_release, check_oci_repository, evaluate,
-};
+pub use rules::{ChartSource, RULES, chart_source};
 pub use settings::{EnforcedKind, MissingSource, Provider, Settings};
 pub use view::{ChartRepository, ChartRepositorySpec, Release, ReleaseSpec, Signed, SignedSpec};
 
-flux_model::export_policy!(settings = Settings, rule = evaluate, cluster = host);
+pub const POLICY: Policy<Settings> = Policy {
+    name: "artifact-signature-verification",
+    scope: Scope::TenantObjects,
+    judges: &[
+        &Typed {
+            kind: FluxKind::OciRepository.spec(),
+            check: rules::check_oci_repository,
+        },
+        &Typed {
+            kind: FluxKind::HelmChart.spec(),
+            check: rules::check_helm_chart,
+        },
+        &Typed {
+            kind: FluxKind::HelmRelease.spec(),
+            check: rules::check_helm_release,
+        },
+    ],
+    exempt: Some(rules::exempt),
+};
+
+fluxgate_admission::export_policy!(POLICY, cluster = host);

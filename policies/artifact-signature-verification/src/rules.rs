@@ -1,103 +1,200 @@
-use crate::identity::check_identities;
-use crate::settings::{EnforcedKind, MissingSource, Provider, Settings};
+use crate::identity::{
+    IDENTITY_MISSING, IDENTITY_REGEX_INVALID, IDENTITY_UNPINNED, ISSUER_NOT_ALLOWED,
+    SUBJECT_NOT_ALLOWED, check_identities,
+};
+use crate::settings::{MissingSource, Provider, Settings};
 use crate::view::{ChartRepository, Release, Signed};
-use flux_model::cluster::{self, Cluster, LookupError, ObjectKey};
-use flux_model::kinds::source::OciVerification;
-use flux_model::object::LocalObjectReference;
-use flux_model::{AdmissionRequest, FluxKind, ObjectRef, Verdict, Violation};
+use flux_kinds::FluxKind;
+use flux_kinds::object::LocalObjectReference;
+use flux_kinds::source::OciVerification;
+use fluxgate_admission::Ctx;
+use fluxgate_admission::cluster::{self, Cluster, LookupError, ObjectKey};
+use fluxgate_rules::{Finding, KindSpec, ObjectRef, Rule, Severity};
 
 /// The one HelmRepository version the policy reads (declared in metadata.yml
 /// `contextAwareResources`; served since Flux 2.3).
 pub const HELM_REPOSITORY_API_VERSION: &str = "source.toolkit.fluxcd.io/v1";
 
-/// Admission entry: dispatches on the kind and judges CREATE/UPDATE of the enforced kinds.
-pub fn evaluate(request: &AdmissionRequest, settings: &Settings, cluster: &dyn Cluster) -> Verdict {
-    let kind = if request.kind.kind.is_empty() {
-        request
-            .object
-            .get("kind")
-            .and_then(|k| k.as_str())
-            .unwrap_or_default()
-    } else {
-        request.kind.kind.as_str()
-    };
-    let mut warnings = Vec::new();
-    let verdict = match kind {
-        "OCIRepository" if settings.enforces(EnforcedKind::OciRepository) => {
-            flux_model::review::review(
-                request,
-                FluxKind::OciRepository,
-                |repo: &Signed, obj: &ObjectRef| {
-                    if settings.is_exempt(&obj.namespace, &obj.name) {
-                        return Vec::new();
-                    }
-                    check_oci_repository(repo, settings)
-                },
-            )
-        }
-        "HelmChart" if settings.enforces(EnforcedKind::HelmChart) => flux_model::review::review(
-            request,
-            FluxKind::HelmChart,
-            |chart: &Signed, obj: &ObjectRef| {
-                if settings.is_exempt(&obj.namespace, &obj.name) {
-                    return Vec::new();
-                }
-                check_helm_chart(chart, obj, settings, cluster, &mut warnings)
-            },
-        ),
-        "HelmRelease" if settings.enforces(EnforcedKind::HelmRelease) => {
-            flux_model::review::review(
-                request,
-                FluxKind::HelmRelease,
-                |release: &Release, obj: &ObjectRef| {
-                    if settings.is_exempt(&obj.namespace, &obj.name) {
-                        return Vec::new();
-                    }
-                    check_helm_release(release, obj, settings, cluster, &mut warnings)
-                },
-            )
-        }
-        "OCIRepository" | "HelmChart" | "HelmRelease" => Verdict::accept(),
-        other => {
-            if !flux_model::Operation::of(request).writes() {
-                return Verdict::accept();
-            }
-            return Verdict::accept_with_warning(format!(
-                "this policy judges OCIRepository, HelmChart and HelmRelease objects only, \
-                 {other:?} was passed through unchecked: check the policy's rules"
-            ));
-        }
-    };
-    match verdict {
-        Verdict::Accept { warnings: mut w } => {
-            w.append(&mut warnings);
-            Verdict::Accept { warnings: w }
-        }
-        reject => reject,
+const OCI_REPOSITORY: KindSpec = FluxKind::OciRepository.spec();
+const HELM_CHART: KindSpec = FluxKind::HelmChart.spec();
+const HELM_RELEASE: KindSpec = FluxKind::HelmRelease.spec();
+const ALL_KINDS: &[KindSpec] = &[OCI_REPOSITORY, HELM_CHART, HELM_RELEASE];
+/// The kinds whose `spec.verify` can pin a keyless identity.
+pub(crate) const VERIFIED_KINDS: &[KindSpec] = &[OCI_REPOSITORY, HELM_CHART];
+/// The kinds whose need for verification depends on their HelmRepository.
+const CHART_KINDS: &[KindSpec] = &[HELM_CHART, HELM_RELEASE];
+
+pub(crate) const fn rule(
+    id: &'static str,
+    kinds: &'static [KindSpec],
+    title: &'static str,
+    stops: &'static str,
+    on_by_default: bool,
+    setting: &'static str,
+) -> Rule {
+    Rule {
+        id,
+        severity: Severity::Deny,
+        kinds,
+        title,
+        stops,
+        on_by_default,
+        setting,
     }
 }
 
+pub const VERIFY_MISSING: Rule = rule(
+    "signature/verify-missing",
+    ALL_KINDS,
+    "An OCIRepository, and a HelmChart or HelmRelease chart from an OCI HelmRepository, sets \
+     `spec.verify` (HelmRelease: `spec.chart.spec.verify`).",
+    "Flux pulling an artifact or chart that anyone with push access to the registry (or a \
+     stolen registry token) replaced.",
+    true,
+    "enforceKinds",
+);
+pub const PROVIDER_UNKNOWN: Rule = rule(
+    "signature/provider-unknown",
+    ALL_KINDS,
+    "`verify.provider` is a provider Flux knows, spelt as the CRD does (`cosign`, `notation`).",
+    "a verify block source-controller would refuse at reconcile time (`Cosign`).",
+    true,
+    "",
+);
+pub const PROVIDER_NOT_ALLOWED: Rule = rule(
+    "signature/provider-not-allowed",
+    ALL_KINDS,
+    "`verify.provider` (absent: `cosign`) is one of `allowedProviders`.",
+    "a tenant verifying with a provider whose trust the platform does not manage.",
+    true,
+    "allowedProviders",
+);
+pub const SECRET_NAME_EMPTY: Rule = rule(
+    "signature/secret-name-empty",
+    ALL_KINDS,
+    "A `verify.secretRef` names its Secret.",
+    "a verify block that can find no key or trust policy and stalls the source.",
+    true,
+    "",
+);
+pub const NOTATION_SECRET_MISSING: Rule = rule(
+    "signature/notation-secret-missing",
+    ALL_KINDS,
+    "notation verification sets `verify.secretRef` (trust policy and certificates).",
+    "a notation check that cannot verify anything, failing every pull.",
+    true,
+    "",
+);
+pub const VERIFY_UNSERVED: Rule = rule(
+    "signature/verify-unserved",
+    &[HELM_CHART],
+    "An OCI chart's HelmChart is `v1beta2` or `v1`: `v1beta1` has no `spec.verify`.",
+    "an OCI chart admitted in a version that cannot verify it.",
+    true,
+    "",
+);
+pub const KEYLESS_UNPINNABLE: Rule = rule(
+    "signature/keyless-unpinnable",
+    &[HELM_RELEASE],
+    "A HelmRelease's cosign `spec.chart.spec.verify` sets `secretRef`: it has no \
+     `matchOIDCIdentity`, so keyless there cannot be pinned (use `spec.chartRef`).",
+    "a keyless chart check that accepts any identity Fulcio certifies.",
+    true,
+    "",
+);
+pub const CHART_SOURCE_KIND_UNKNOWN: Rule = rule(
+    "signature/chart-source-kind-unknown",
+    CHART_KINDS,
+    "A chart's `sourceRef.kind` is HelmRepository, GitRepository or Bucket (case-sensitive).",
+    "a chart whose need for verification cannot be told, admitted unverified.",
+    true,
+    "",
+);
+pub const VERIFY_WITHOUT_EFFECT: Rule = Rule {
+    severity: Severity::Warn,
+    ..rule(
+        "signature/verify-without-effect",
+        CHART_KINDS,
+        "A verify block on a chart from an HTTP(S) HelmRepository is admitted with a warning: \
+         Flux verifies only OCI charts.",
+        "a team believing its charts are verified when Flux ignores the block.",
+        true,
+        "",
+    )
+};
+pub const HELM_REPOSITORY_MISSING: Rule = rule(
+    "signature/helm-repository-missing",
+    CHART_KINDS,
+    "A chart that is not compliantly verified has its HelmRepository in the cluster, so \
+     whether it is an OCI artifact can be told.",
+    "an OCI chart admitted unverified because its repository was applied after it.",
+    true,
+    "missingHelmRepository",
+);
+pub const HELM_REPOSITORY_MISSING_ADMITTED: Rule = Rule {
+    severity: Severity::Warn,
+    ..rule(
+        "signature/helm-repository-missing-admitted",
+        CHART_KINDS,
+        "With `missingHelmRepository: accept`, a chart whose HelmRepository does not exist is \
+         admitted with a warning listing what an OCI source would need.",
+        "GitOps trees that apply a chart before its repository being blocked, without hiding it.",
+        false,
+        "missingHelmRepository",
+    )
+};
+pub const HELM_REPOSITORY_UNREADABLE: Rule = rule(
+    "signature/helm-repository-unreadable",
+    CHART_KINDS,
+    "The chart's HelmRepository can be read (the policy's `contextAwareResources` grant) \
+     when the chart is not compliantly verified; a failed look-up denies.",
+    "an OCI chart admitted unverified because the look-up failed (fail closed).",
+    true,
+    "",
+);
+
+/// Every rule of the policy, in README order.
+pub const RULES: &[&Rule] = &[
+    &VERIFY_MISSING,
+    &PROVIDER_UNKNOWN,
+    &PROVIDER_NOT_ALLOWED,
+    &SECRET_NAME_EMPTY,
+    &NOTATION_SECRET_MISSING,
+    &IDENTITY_MISSING,
+    &IDENTITY_REGEX_INVALID,
+    &IDENTITY_UNPINNED,
+    &ISSUER_NOT_ALLOWED,
+    &SUBJECT_NOT_ALLOWED,
+    &VERIFY_UNSERVED,
+    &KEYLESS_UNPINNABLE,
+    &CHART_SOURCE_KIND_UNKNOWN,
+    &VERIFY_WITHOUT_EFFECT,
+    &HELM_REPOSITORY_MISSING,
+    &HELM_REPOSITORY_MISSING_ADMITTED,
+    &HELM_REPOSITORY_UNREADABLE,
+];
+
+/// The policy's own exemptions: kinds `enforceKinds` leaves out, objects `exemptObjects` names.
+pub fn exempt(obj: &ObjectRef, settings: &Settings) -> bool {
+    !settings.enforces_kind(&obj.kind) || settings.is_exempt(&obj.namespace, &obj.name)
+}
+
 /// OCIRepository: `spec.verify` is required and must really check the signer.
-pub fn check_oci_repository(repo: &Signed, settings: &Settings) -> Vec<Violation> {
-    check_oci_verify("spec.verify", repo.spec.verify.as_ref(), settings)
+pub fn check_oci_repository(repo: &Signed, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    check_oci_verify("spec.verify", repo.spec.verify.as_ref(), ctx.settings)
 }
 
 /// HelmChart: charts from an OCI HelmRepository need `spec.verify` (Flux supports it for
 /// no other source). Git and Bucket charts are plain files: nothing to verify.
-pub fn check_helm_chart(
-    chart: &Signed,
-    obj: &ObjectRef,
-    settings: &Settings,
-    cluster: &dyn Cluster,
-    warnings: &mut Vec<String>,
-) -> Vec<Violation> {
+pub fn check_helm_chart(chart: &Signed, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let settings = ctx.settings;
     let source = chart.spec.source_ref.as_ref();
     let kind = source.map_or("", |r| r.kind.as_str());
     if let Some(v) = unverifiable_source("spec.sourceRef.kind", kind) {
         return v;
     }
-    let violations = if chart.version() == "v1beta1" {
-        vec![Violation::new(
+    let findings = if chart.version() == "v1beta1" {
+        vec![VERIFY_UNSERVED.at(
             "apiVersion",
             "HelmChart v1beta1 has no spec.verify, so an OCI chart cannot be verified",
             "use source.toolkit.fluxcd.io/v1 (or v1beta2) and set spec.verify",
@@ -105,20 +202,19 @@ pub fn check_helm_chart(
     } else {
         check_oci_verify("spec.verify", chart.spec.verify.as_ref(), settings)
     };
-    if violations.is_empty() {
-        return violations;
+    if findings.is_empty() {
+        return findings;
     }
     // HelmChart's sourceRef has no namespace: the repository is in the chart's namespace.
     let name = source.map_or("", |r| r.name.as_str());
     judge_by_source(
-        violations,
+        findings,
         "spec.sourceRef",
-        &obj.namespace,
+        ctx.namespace(),
         name,
         chart.spec.verify.is_some(),
         settings,
-        cluster,
-        warnings,
+        ctx.cluster,
     )
 }
 
@@ -126,13 +222,8 @@ pub fn check_helm_chart(
 /// `spec.chart.spec.verify` with a `secretRef`. That verify has no `matchOIDCIdentity`, so a
 /// keyless check there cannot be pinned. A `spec.chartRef` points at an OCIRepository or
 /// HelmChart, which this policy judges on its own admission: it passes here.
-pub fn check_helm_release(
-    release: &Release,
-    obj: &ObjectRef,
-    settings: &Settings,
-    cluster: &dyn Cluster,
-    warnings: &mut Vec<String>,
-) -> Vec<Violation> {
+pub fn check_helm_release(release: &Release, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let settings = ctx.settings;
     let Some(chart) = &release.spec.chart else {
         return Vec::new();
     };
@@ -143,8 +234,8 @@ pub fn check_helm_release(
     }
     let verify = chart.spec.verify.as_ref();
     let field = "spec.chart.spec.verify";
-    let violations = match verify {
-        None => vec![Violation::new(
+    let findings = match verify {
+        None => vec![VERIFY_MISSING.at(
             field,
             "is missing, so helm-controller installs an OCI chart whose signature nobody checked",
             format!(
@@ -159,7 +250,7 @@ pub fn check_helm_release(
             let provider = check_provider(field, v.provider.as_deref(), settings, &mut out);
             match (provider, secret_name(v.secret_ref.as_ref())) {
                 (_, Some(name)) if name.trim().is_empty() => out.push(empty_secret(field)),
-                (Some(Provider::Cosign), None) => out.push(Violation::new(
+                (Some(Provider::Cosign), None) => out.push(KEYLESS_UNPINNABLE.at(
                     format!("{field}.secretRef"),
                     "is missing, so this is a keyless cosign check, and HelmRelease's verify has \
                      no matchOIDCIdentity: any identity Fulcio certifies would be accepted",
@@ -175,34 +266,33 @@ pub fn check_helm_release(
             out
         }
     };
-    if violations.is_empty() {
-        return violations;
+    if findings.is_empty() {
+        return findings;
     }
     let source = source.cloned().unwrap_or_default();
     let namespace = source
         .namespace
         .as_deref()
         .filter(|n| !n.is_empty())
-        .unwrap_or(&obj.namespace);
+        .unwrap_or(ctx.namespace());
     judge_by_source(
-        violations,
+        findings,
         "spec.chart.spec.sourceRef",
         namespace,
         &source.name,
         verify.is_some(),
         settings,
-        cluster,
-        warnings,
+        ctx.cluster,
     )
 }
 
-/// `Some(no violations)` for chart sources Flux cannot verify (Git, Bucket), `Some(deny)` for
+/// `Some(no findings)` for chart sources Flux cannot verify (Git, Bucket), `Some(deny)` for
 /// a kind Flux does not know, `None` for HelmRepository (decided by its type).
-fn unverifiable_source(field: &str, kind: &str) -> Option<Vec<Violation>> {
+fn unverifiable_source(field: &str, kind: &str) -> Option<Vec<Finding>> {
     match kind {
         "HelmRepository" => None,
         "GitRepository" | "Bucket" => Some(Vec::new()),
-        other => Some(vec![Violation::new(
+        other => Some(vec![CHART_SOURCE_KIND_UNKNOWN.at(
             field,
             format!(
                 "{other:?} is not a chart source kind Flux knows, so whether the chart must be \
@@ -252,55 +342,52 @@ pub fn chart_source(cluster: &dyn Cluster, namespace: &str, name: &str) -> Chart
     }
 }
 
-/// Keeps `violations` when the chart's HelmRepository is OCI; drops them for HTTP(S)
-/// repositories; applies `missingHelmRepository` when it does not exist; denies when the
-/// lookup failed (fail closed).
-#[allow(clippy::too_many_arguments)]
+/// Keeps `findings` when the chart's HelmRepository is OCI; drops them for HTTP(S)
+/// repositories (warning when a verify block is there to no effect); applies
+/// `missingHelmRepository` when it does not exist; denies when the lookup failed (fail closed).
 fn judge_by_source(
-    violations: Vec<Violation>,
+    findings: Vec<Finding>,
     field: &str,
     namespace: &str,
     name: &str,
     has_verify: bool,
     settings: &Settings,
     cluster: &dyn Cluster,
-    warnings: &mut Vec<String>,
-) -> Vec<Violation> {
+) -> Vec<Finding> {
     match chart_source(cluster, namespace, name) {
-        ChartSource::Oci => violations,
-        ChartSource::Http => {
-            if has_verify {
-                warnings.push(format!(
-                    "{field}: HelmRepository {namespace}/{name} is not of type oci, and Flux \
-                     verifies chart signatures only for OCI HelmRepositories: the verify block \
-                     has no effect"
-                ));
-            }
-            Vec::new()
-        }
+        ChartSource::Oci => findings,
+        ChartSource::Http if has_verify => vec![VERIFY_WITHOUT_EFFECT.at(
+            field,
+            format!(
+                "HelmRepository {namespace}/{name} is not of type oci, and Flux verifies chart \
+                 signatures only for OCI HelmRepositories: the verify block has no effect"
+            ),
+            "remove the verify block, or serve the chart from a HelmRepository of type oci",
+        )],
+        ChartSource::Http => Vec::new(),
         ChartSource::Missing => match settings.missing_helm_repository {
-            MissingSource::Deny => vec![Violation::new(
+            MissingSource::Deny => vec![HELM_REPOSITORY_MISSING.at(
                 field,
                 format!(
                     "HelmRepository {namespace}/{name} does not exist, so whether the chart is an \
                      OCI artifact that must be verified is unknown (and the verification below \
                      is not in place: {})",
-                    summary(&violations)
+                    summary(&findings)
                 ),
                 "create the HelmRepository before the chart, add a compliant verify block, or \
                  set settings.missingHelmRepository: accept",
             )],
-            MissingSource::Accept => {
-                warnings.push(format!(
-                    "{field}: HelmRepository {namespace}/{name} does not exist, chart admitted \
-                     unchecked (settings.missingHelmRepository: accept); if it is an OCI \
-                     repository: {}",
-                    summary(&violations)
-                ));
-                Vec::new()
-            }
+            MissingSource::Accept => vec![HELM_REPOSITORY_MISSING_ADMITTED.at(
+                field,
+                format!(
+                    "HelmRepository {namespace}/{name} does not exist, chart admitted unchecked \
+                     (settings.missingHelmRepository: accept); if it is an OCI repository: {}",
+                    summary(&findings)
+                ),
+                "create the HelmRepository, or add a compliant verify block",
+            )],
         },
-        ChartSource::Unknown(why) => vec![Violation::new(
+        ChartSource::Unknown(why) => vec![HELM_REPOSITORY_UNREADABLE.at(
             field,
             format!(
                 "cannot read HelmRepository {namespace}/{name} ({why}), so whether the chart \
@@ -315,8 +402,8 @@ fn judge_by_source(
     }
 }
 
-fn summary(violations: &[Violation]) -> String {
-    let parts: Vec<String> = violations
+fn summary(findings: &[Finding]) -> String {
+    let parts: Vec<String> = findings
         .iter()
         .map(|v| format!("{}: {}", v.field, v.problem))
         .collect();
@@ -329,9 +416,9 @@ fn check_oci_verify(
     field: &str,
     verify: Option<&OciVerification>,
     settings: &Settings,
-) -> Vec<Violation> {
+) -> Vec<Finding> {
     let Some(verify) = verify else {
-        return vec![Violation::new(
+        return vec![VERIFY_MISSING.at(
             field,
             "is missing, so Flux pulls the artifact without checking its signature",
             format!(
@@ -363,13 +450,13 @@ fn check_provider(
     field: &str,
     provider: Option<&str>,
     settings: &Settings,
-    out: &mut Vec<Violation>,
+    out: &mut Vec<Finding>,
 ) -> Option<Provider> {
     let value = provider.unwrap_or("cosign");
     let field = format!("{field}.provider");
     match Provider::parse(value) {
         None => {
-            out.push(Violation::new(
+            out.push(PROVIDER_UNKNOWN.at(
                 field,
                 format!(
                     "{value:?} is not a signature provider Flux knows (values are case-sensitive)"
@@ -379,7 +466,7 @@ fn check_provider(
             None
         }
         Some(p) if !settings.allowed_providers.contains(&p) => {
-            out.push(Violation::new(
+            out.push(PROVIDER_NOT_ALLOWED.at(
                 field,
                 format!("{value:?} is not allowed by settings.allowedProviders"),
                 format!("use one of {}", settings.providers_text()),
@@ -394,16 +481,16 @@ fn secret_name(secret: Option<&LocalObjectReference>) -> Option<&str> {
     secret.map(|s| s.name.as_str())
 }
 
-fn empty_secret(field: &str) -> Violation {
-    Violation::new(
+fn empty_secret(field: &str) -> Finding {
+    SECRET_NAME_EMPTY.at(
         format!("{field}.secretRef.name"),
         "is empty, so no key or trust policy can be found",
         "name the Secret holding the public keys (cosign) or trust policy and certificates (notation)",
     )
 }
 
-fn notation_needs_secret(field: &str) -> Violation {
-    Violation::new(
+fn notation_needs_secret(field: &str) -> Finding {
+    NOTATION_SECRET_MISSING.at(
         format!("{field}.secretRef"),
         "is missing, and notation cannot verify without a trust policy and certificates \
          (source-controller fails every pull)",
@@ -416,19 +503,45 @@ fn notation_needs_secret(field: &str) -> Violation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flux_model::MemoryCluster;
+    use crate::POLICY;
+    use fluxgate_admission::MemoryCluster;
+    use fluxgate_rules::Verdict;
     use proptest::prelude::*;
     use serde_json::{Value, json};
 
     const KEYLESS: &str = r#"{"provider": "cosign", "matchOIDCIdentity": [{"issuer": "^https://token\\.actions\\.githubusercontent\\.com$", "subject": "^https://github\\.com/org/app/\\.github/workflows/release\\.yml@refs/tags/v.+$"}]}"#;
 
-    fn request(op: &str, object: Value) -> AdmissionRequest {
+    /// The payload Kubewarden sends for `op` of `object` (in `apps`) under `settings`.
+    fn payload(op: &str, object: Value, settings: Value) -> Vec<u8> {
         let kind = object["kind"].clone();
-        serde_json::from_value(json!({
-            "operation": op, "namespace": "apps", "object": object,
-            "kind": {"group": "", "version": "", "kind": kind}
+        let (object, old) = if op == "DELETE" {
+            (Value::Null, object)
+        } else {
+            (object, Value::Null)
+        };
+        serde_json::to_vec(&json!({
+            "request": {
+                "operation": op, "namespace": "apps", "kind": {"kind": kind},
+                "userInfo": {"username": "system:serviceaccount:apps:flux"},
+                "object": object, "oldObject": old,
+            },
+            "settings": settings,
         }))
         .unwrap()
+    }
+
+    /// The verdict on a CREATE of `object`, through the whole flow.
+    fn judge(object: Value, settings: Value, cluster: &dyn Cluster) -> Verdict {
+        fluxgate_admission::entry::judge(&POLICY, &payload("CREATE", object, settings), cluster)
+    }
+
+    /// The rule ids of a verdict's findings.
+    fn ids(v: &Verdict) -> Vec<&str> {
+        v.findings.iter().map(|f| f.rule.as_ref()).collect()
+    }
+
+    fn denied(v: &Verdict, needle: &str) -> bool {
+        v.message().is_some_and(|m| m.contains(needle))
     }
 
     fn oci_repo(verify: Value) -> Value {
@@ -457,89 +570,121 @@ mod tests {
                "spec": {"type": kind, "url": if kind == Some("oci") {"oci://ghcr.io/org"} else {"https://charts.example.com"}}})
     }
 
-    fn judge(object: Value, settings: &Settings, cluster: &MemoryCluster) -> Verdict {
-        evaluate(&request("CREATE", object), settings, cluster)
-    }
-
-    fn rejected(v: &Verdict, needle: &str) -> bool {
-        matches!(v, Verdict::Reject { message, .. } if message.contains(needle))
-    }
-
     fn keyless() -> Value {
         serde_json::from_str(KEYLESS).unwrap()
     }
 
     #[test]
     fn oci_repository() {
-        let s = Settings::default();
         let c = MemoryCluster::default();
-        assert!(judge(oci_repo(keyless()), &s, &c).is_accepted());
+        let judge = |verify: Value, settings: Value| judge(oci_repo(verify), settings, &c);
+        assert!(judge(keyless(), Value::Null).findings.is_empty());
+        let with_key = json!({"provider": "cosign", "secretRef": {"name": "k"}});
+        assert!(judge(with_key, Value::Null).findings.is_empty());
+        let v = judge(Value::Null, Value::Null);
+        assert_eq!(ids(&v), ["signature/verify-missing"]);
         assert!(
-            judge(
-                oci_repo(json!({"provider": "cosign", "secretRef": {"name": "k"}})),
-                &s,
-                &c
-            )
-            .is_accepted()
-        );
-        let v = judge(oci_repo(Value::Null), &s, &c);
-        assert!(
-            rejected(&v, "OCIRepository apps/app: spec.verify: is missing"),
+            denied(&v, "OCIRepository apps/app: spec.verify: is missing"),
             "{v:?}"
         );
-        let v = judge(oci_repo(json!({"provider": "cosign"})), &s, &c);
-        assert!(
-            rejected(&v, "spec.verify.matchOIDCIdentity: is missing"),
-            "{v:?}"
-        );
-        let v = judge(oci_repo(json!({"provider": "notation"})), &s, &c);
-        assert!(rejected(&v, "spec.verify.secretRef: is missing"), "{v:?}");
+        let v = judge(json!({"provider": "cosign"}), Value::Null);
+        assert_eq!(ids(&v), ["signature/identity-missing"]);
+        let v = judge(json!({"provider": "notation"}), Value::Null);
+        assert_eq!(ids(&v), ["signature/notation-secret-missing"]);
         let v = judge(
-            oci_repo(json!({"provider": "Cosign", "secretRef": {"name": "k"}})),
-            &s,
+            json!({"provider": "notation", "secretRef": {"name": " "}}),
+            Value::Null,
+        );
+        assert_eq!(ids(&v), ["signature/secret-name-empty"]);
+        let v = judge(
+            json!({"provider": "Cosign", "secretRef": {"name": "k"}}),
+            Value::Null,
+        );
+        assert_eq!(ids(&v), ["signature/provider-unknown"]);
+        assert!(denied(&v, "case-sensitive"), "{v:?}");
+        let only_notation = json!({"allowedProviders": ["notation"]});
+        let v = judge(keyless(), only_notation);
+        assert_eq!(ids(&v), ["signature/provider-not-allowed"]);
+        let v = judge(json!("true"), Value::Null);
+        assert_eq!(v.code, Some(400));
+        assert!(denied(&v, "spec.verify: invalid type"), "{v:?}");
+    }
+
+    #[test]
+    fn keyless_identities() {
+        let c = MemoryCluster::default();
+        let identity = |issuer: &str, subject: &str| {
+            oci_repo(json!({"matchOIDCIdentity": [{"issuer": issuer, "subject": subject}]}))
+        };
+        let gh = r"^https://token\.actions\.githubusercontent\.com$";
+        let v = judge(identity(gh, ".*"), Value::Null, &c);
+        assert_eq!(ids(&v), ["signature/identity-unpinned"]);
+        let v = judge(
+            identity("^(", r"^https://github\.com/org/.*$"),
+            Value::Null,
             &c,
         );
-        assert!(rejected(&v, "case-sensitive"), "{v:?}");
-        let only_notation = Settings {
-            allowed_providers: vec![Provider::Notation],
-            ..Settings::default()
-        };
-        assert!(rejected(
-            &judge(oci_repo(keyless()), &only_notation, &c),
-            "settings.allowedProviders"
-        ));
-        let v = judge(oci_repo(json!("true")), &s, &c);
-        assert!(
-            matches!(v, Verdict::Reject { code: Some(400), ref message } if message.contains("spec.verify: invalid type")),
-            "{v:?}"
+        assert_eq!(ids(&v), ["signature/identity-regex-invalid"]);
+        let allowed = json!({"allowedIssuers": ["https://token.actions.githubusercontent.com"],
+                             "allowedSubjectPrefixes": ["https://github.com/org/"]});
+        let v = judge(
+            identity(r"^https://x\.example$", r"^https://github\.com/evil/.*$"),
+            allowed,
+            &c,
+        );
+        assert_eq!(
+            ids(&v),
+            [
+                "signature/issuer-not-allowed",
+                "signature/subject-not-allowed"
+            ]
         );
     }
 
     #[test]
     fn helm_chart_by_source_type() {
-        let s = Settings::default();
         let oci = MemoryCluster::new(vec![repo("apps", Some("oci"))]);
         let http = MemoryCluster::new(vec![repo("apps", None)]);
         let none = MemoryCluster::default();
         let api = "source.toolkit.fluxcd.io/v1";
-        let v = judge(chart(api, Value::Null, "HelmRepository"), &s, &oci);
-        assert!(rejected(&v, "spec.verify: is missing"), "{v:?}");
-        assert!(judge(chart(api, keyless(), "HelmRepository"), &s, &oci).is_accepted());
-        assert!(judge(chart(api, Value::Null, "HelmRepository"), &s, &http).is_accepted());
-        assert!(judge(chart(api, Value::Null, "GitRepository"), &s, &none).is_accepted());
-        assert!(rejected(
-            &judge(chart(api, Value::Null, "HelmRepository"), &s, &none),
-            "does not exist"
-        ));
-        let lenient = Settings {
-            missing_helm_repository: MissingSource::Accept,
-            ..Settings::default()
-        };
-        let v = judge(chart(api, Value::Null, "HelmRepository"), &lenient, &none);
+        let unverified = || chart(api, Value::Null, "HelmRepository");
+        let v = judge(unverified(), Value::Null, &oci);
+        assert_eq!(ids(&v), ["signature/verify-missing"]);
         assert!(
-            matches!(v, Verdict::Accept { ref warnings } if warnings[0].contains("does not exist")),
+            judge(chart(api, keyless(), "HelmRepository"), Value::Null, &oci)
+                .findings
+                .is_empty()
+        );
+        assert!(judge(unverified(), Value::Null, &http).findings.is_empty());
+        let v = judge(
+            chart(api, json!({"provider": "cosign"}), "HelmRepository"),
+            Value::Null,
+            &http,
+        );
+        assert!(v.is_accepted());
+        assert_eq!(ids(&v), ["signature/verify-without-effect"]);
+        assert!(
+            v.warnings()[0].contains("the verify block has no effect"),
             "{v:?}"
         );
+        assert!(
+            judge(chart(api, Value::Null, "GitRepository"), Value::Null, &none)
+                .findings
+                .is_empty()
+        );
+        let v = judge(chart(api, Value::Null, "OCIRepository"), Value::Null, &none);
+        assert_eq!(ids(&v), ["signature/chart-source-kind-unknown"]);
+        let v = judge(unverified(), Value::Null, &none);
+        assert_eq!(ids(&v), ["signature/helm-repository-missing"]);
+        assert!(denied(&v, "does not exist"), "{v:?}");
+        let v = judge(
+            unverified(),
+            json!({"missingHelmRepository": "accept"}),
+            &none,
+        );
+        assert!(v.is_accepted());
+        assert_eq!(ids(&v), ["signature/helm-repository-missing-admitted"]);
+        assert!(v.warnings()[0].contains("does not exist"), "{v:?}");
         // v1beta1 has no verify: an OCI chart cannot be verified in that version.
         let mut old = chart(
             "source.toolkit.fluxcd.io/v1beta1",
@@ -547,65 +692,81 @@ mod tests {
             "HelmRepository",
         );
         old["spec"].as_object_mut().unwrap().remove("verify");
-        assert!(rejected(
-            &judge(old.clone(), &s, &oci),
-            "HelmChart v1beta1 has no spec.verify"
-        ));
-        assert!(judge(old, &s, &http).is_accepted());
+        let v = judge(old.clone(), Value::Null, &oci);
+        assert_eq!(ids(&v), ["signature/verify-unserved"]);
+        assert!(denied(&v, "HelmChart v1beta1 has no spec.verify"), "{v:?}");
+        assert!(judge(old, Value::Null, &http).findings.is_empty());
     }
 
     #[test]
     fn helm_release() {
-        let s = Settings::default();
         let oci_elsewhere = MemoryCluster::new(vec![repo("shared", Some("oci"))]);
         let with_key = json!({"provider": "cosign", "secretRef": {"name": "cosign-pub"}});
-        assert!(judge(release(with_key, Some("shared")), &s, &oci_elsewhere).is_accepted());
         let v = judge(
-            release(json!({"provider": "cosign"}), Some("shared")),
-            &s,
+            release(with_key, Some("shared")),
+            Value::Null,
             &oci_elsewhere,
         );
+        assert!(v.findings.is_empty(), "{v:?}");
+        let v = judge(
+            release(json!({"provider": "cosign"}), Some("shared")),
+            Value::Null,
+            &oci_elsewhere,
+        );
+        assert_eq!(ids(&v), ["signature/keyless-unpinnable"]);
         assert!(
-            rejected(&v, "no matchOIDCIdentity") && rejected(&v, "spec.chartRef"),
+            denied(&v, "no matchOIDCIdentity") && denied(&v, "spec.chartRef"),
             "{v:?}"
         );
-        let v = judge(release(Value::Null, Some("shared")), &s, &oci_elsewhere);
-        assert!(rejected(&v, "spec.chart.spec.verify: is missing"), "{v:?}");
+        let v = judge(
+            release(json!({"provider": "notation"}), Some("shared")),
+            Value::Null,
+            &oci_elsewhere,
+        );
+        assert_eq!(ids(&v), ["signature/notation-secret-missing"]);
+        let v = judge(
+            release(Value::Null, Some("shared")),
+            Value::Null,
+            &oci_elsewhere,
+        );
+        assert_eq!(ids(&v), ["signature/verify-missing"]);
+        assert!(denied(&v, "spec.chart.spec.verify: is missing"), "{v:?}");
         // Without the namespace the repository is looked up in the release's namespace.
-        assert!(rejected(
-            &judge(release(Value::Null, None), &s, &oci_elsewhere),
-            "apps/charts does not exist"
-        ));
+        let v = judge(release(Value::Null, None), Value::Null, &oci_elsewhere);
+        assert!(denied(&v, "apps/charts does not exist"), "{v:?}");
         let chart_ref = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
             "metadata": {"name": "app", "namespace": "apps"},
             "spec": {"chartRef": {"kind": "OCIRepository", "name": "app"}}});
-        assert!(judge(chart_ref, &s, &MemoryCluster::default()).is_accepted());
+        assert!(
+            judge(chart_ref, Value::Null, &MemoryCluster::default())
+                .findings
+                .is_empty()
+        );
     }
 
     #[test]
     fn never_judged() {
-        let s = Settings::default();
         let c = MemoryCluster::default();
-        let delete: AdmissionRequest = serde_json::from_value(json!({
-            "operation": "DELETE", "namespace": "apps", "oldObject": oci_repo(Value::Null),
-            "kind": {"group": "source.toolkit.fluxcd.io", "version": "v1", "kind": "OCIRepository"}}))
-        .unwrap();
-        assert!(evaluate(&delete, &s, &c).is_accepted());
-        let exempt = Settings {
-            exempt_namespaces: vec!["apps".into()],
-            ..Settings::default()
-        };
-        assert!(judge(oci_repo(Value::Null), &exempt, &c).is_accepted());
-        let only_releases = Settings {
-            enforce_kinds: vec![EnforcedKind::HelmRelease],
-            ..Settings::default()
-        };
-        assert!(judge(oci_repo(Value::Null), &only_releases, &c).is_accepted());
+        let delete = payload("DELETE", oci_repo(Value::Null), Value::Null);
+        assert!(fluxgate_admission::entry::judge(&POLICY, &delete, &c).is_accepted());
+        let platform = json!({"platformNamespaces": ["apps"]});
+        assert!(
+            judge(oci_repo(Value::Null), platform, &c)
+                .findings
+                .is_empty()
+        );
+        let exempt = json!({"exemptObjects": ["apps/a*"]});
+        assert!(judge(oci_repo(Value::Null), exempt, &c).findings.is_empty());
+        let only_releases = json!({"enforceKinds": ["HelmRelease"]});
+        assert!(
+            judge(oci_repo(Value::Null), only_releases, &c)
+                .findings
+                .is_empty()
+        );
         let mut other = oci_repo(Value::Null);
         other["kind"] = json!("GitRepository");
-        assert!(
-            matches!(judge(other, &s, &c), Verdict::Accept { ref warnings } if !warnings.is_empty())
-        );
+        let v = judge(other, Value::Null, &c);
+        assert!(v.is_accepted() && !v.warnings().is_empty(), "{v:?}");
     }
 
     /// A cluster whose every lookup fails, like a policy without its context-aware grant.
@@ -622,24 +783,32 @@ mod tests {
 
     #[test]
     fn failed_lookup_fails_closed_but_compliant_objects_need_none() {
-        let s = Settings::default();
         let api = "source.toolkit.fluxcd.io/v1";
-        let v = evaluate(
-            &request("CREATE", chart(api, Value::Null, "HelmRepository")),
-            &s,
+        let v = judge(
+            chart(api, Value::Null, "HelmRepository"),
+            Value::Null,
             &Ungranted,
         );
+        assert_eq!(ids(&v), ["signature/helm-repository-unreadable"]);
         assert!(
-            rejected(&v, "cannot read HelmRepository apps/charts (not granted)"),
+            denied(&v, "cannot read HelmRepository apps/charts (not granted)"),
             "{v:?}"
         );
-        assert!(rejected(&v, "contextAwareResources"), "{v:?}");
-        let ok = evaluate(
-            &request("CREATE", chart(api, keyless(), "HelmRepository")),
-            &s,
+        assert!(denied(&v, "contextAwareResources"), "{v:?}");
+        let ok = judge(
+            chart(api, keyless(), "HelmRepository"),
+            Value::Null,
             &Ungranted,
         );
-        assert!(ok.is_accepted(), "{ok:?}");
+        assert!(ok.findings.is_empty(), "{ok:?}");
+    }
+
+    #[test]
+    fn rule_ids_are_unique_and_prefixed() {
+        for (i, rule) in RULES.iter().enumerate() {
+            assert!(rule.id.starts_with("signature/"), "{}", rule.id);
+            assert!(RULES[..i].iter().all(|r| r.id != rule.id), "{}", rule.id);
+        }
     }
 
     fn arb_json() -> impl Strategy<Value = Value> {
@@ -693,13 +862,12 @@ mod tests {
                                 "metadata": {"name": "x", "namespace": "apps"}, "spec": spec});
             let cluster = MemoryCluster::new(vec![json!({"apiVersion": HELM_REPOSITORY_API_VERSION,
                 "kind": "HelmRepository", "metadata": {"name": "charts", "namespace": "apps"}, "spec": repo_spec})]);
-            let settings = Settings {
-                missing_helm_repository: if lenient { MissingSource::Accept } else { MissingSource::Deny },
-                allowed_issuers: vec!["https://token.actions.githubusercontent.com".into()],
-                allowed_subject_prefixes: vec!["https://github.com/org/".into()],
-                ..Settings::default()
-            };
-            let _ = evaluate(&request("CREATE", object), &settings, &cluster);
+            let settings = json!({
+                "missingHelmRepository": if lenient { "accept" } else { "deny" },
+                "allowedIssuers": ["https://token.actions.githubusercontent.com"],
+                "allowedSubjectPrefixes": ["https://github.com/org/"],
+            });
+            let _ = judge(object, settings, &cluster);
         }
     }
 }

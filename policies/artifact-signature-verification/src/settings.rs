@@ -1,4 +1,5 @@
-use flux_model::PolicySettings;
+use flux_kinds::FluxKind;
+use fluxgate_admission::PolicySettings;
 use serde::Deserialize;
 use std::fmt;
 
@@ -9,6 +10,16 @@ pub enum EnforcedKind {
     OciRepository,
     HelmChart,
     HelmRelease,
+}
+
+impl EnforcedKind {
+    pub const fn kind(self) -> FluxKind {
+        match self {
+            EnforcedKind::OciRepository => FluxKind::OciRepository,
+            EnforcedKind::HelmChart => FluxKind::HelmChart,
+            EnforcedKind::HelmRelease => FluxKind::HelmRelease,
+        }
+    }
 }
 
 /// `spec.verify.provider` values (case-sensitive, as in the CRD enum).
@@ -62,8 +73,6 @@ pub struct Settings {
     /// Literal subject prefixes. When non-empty, each `matchOIDCIdentity[].subject` must
     /// start with `^` followed by the (escaped) text of one of them.
     pub allowed_subject_prefixes: Vec<String>,
-    /// Namespaces whose objects are not checked.
-    pub exempt_namespaces: Vec<String>,
     /// Objects (`namespace/name` globs) that are not checked.
     pub exempt_objects: Vec<String>,
     /// A HelmChart or HelmRelease whose HelmRepository does not exist.
@@ -81,7 +90,6 @@ impl Default for Settings {
             allowed_providers: vec![Provider::Cosign, Provider::Notation],
             allowed_issuers: Vec::new(),
             allowed_subject_prefixes: Vec::new(),
-            exempt_namespaces: Vec::new(),
             exempt_objects: Vec::new(),
             missing_helm_repository: MissingSource::Deny,
         }
@@ -104,10 +112,9 @@ impl PolicySettings for Settings {
                     .into(),
             );
         }
-        flux_model::settings::no_blank_entries(&[
+        fluxgate_admission::settings::no_blank_entries(&[
             ("allowedIssuers", &self.allowed_issuers),
             ("allowedSubjectPrefixes", &self.allowed_subject_prefixes),
-            ("exemptNamespaces", &self.exempt_namespaces),
             ("exemptObjects", &self.exempt_objects),
         ])?;
         for (setting, list) in [
@@ -135,9 +142,14 @@ impl Settings {
         self.enforce_kinds.contains(&kind)
     }
 
+    /// Whether `enforceKinds` lists the kind named `kind` (`OCIRepository`).
+    pub fn enforces_kind(&self, kind: &str) -> bool {
+        self.enforce_kinds.iter().any(|k| k.kind().name() == kind)
+    }
+
+    /// Whether `exemptObjects` names the object `namespace/name`.
     pub fn is_exempt(&self, namespace: &str, name: &str) -> bool {
-        self.exempt_namespaces.iter().any(|n| n == namespace)
-            || flux_model::glob::any_matches(&self.exempt_objects, &format!("{namespace}/{name}"))
+        fluxgate_matchers::glob::any_matches(&self.exempt_objects, &format!("{namespace}/{name}"))
     }
 
     /// `cosign, notation`, for messages.
@@ -154,14 +166,15 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flux_model::settings::parse;
+    use fluxgate_admission::settings::parse;
     use serde_json::json;
 
     #[test]
     fn defaults_are_valid() {
-        let s: Settings = parse(&serde_json::Value::Null).unwrap();
+        let s = parse::<Settings>(&serde_json::Value::Null).unwrap().policy;
         assert_eq!(s, Settings::default());
         assert!(s.enforces(EnforcedKind::HelmRelease));
+        assert!(s.enforces_kind("OCIRepository") && !s.enforces_kind("GitRepository"));
     }
 
     #[test]
@@ -181,14 +194,19 @@ mod tests {
         assert!(e.starts_with("settings.missingHelmRepository"), "{e}");
         let e = parse::<Settings>(&json!({"typo": 1})).unwrap_err();
         assert!(e.contains("unknown field `typo`"), "{e}");
+        let e = parse::<Settings>(&json!({"exemptNamespaces": ["x"]})).unwrap_err();
+        assert!(e.contains("platformNamespaces"), "{e}");
     }
 
     #[test]
     fn exemptions() {
-        let s: Settings = parse(&json!({"exemptNamespaces": ["flux-system"],
-                                        "exemptObjects": ["team-a/legacy-*"]}))
+        let all = parse::<Settings>(&json!({"platformNamespaces": ["flux-system"],
+                                            "exemptObjects": ["team-a/legacy-*"]}))
         .unwrap();
-        assert!(s.is_exempt("flux-system", "x"));
+        // exemptNamespaces is the shared platformNamespaces now.
+        assert_eq!(all.identities.platform_namespaces, ["flux-system"]);
+        let s = all.policy;
+        assert!(!s.is_exempt("flux-system", "x"));
         assert!(s.is_exempt("team-a", "legacy-charts"));
         assert!(!s.is_exempt("team-a", "charts"));
     }

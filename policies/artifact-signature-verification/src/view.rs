@@ -1,12 +1,12 @@
-//! The fields this policy reads, instead of flux-model's full per-kind specs: every typed
+//! The fields this policy reads, instead of flux-kinds' full per-kind specs: every typed
 //! decode adds code to the wasm, and the full specs would push the module past its size
 //! budget. One view serves OCIRepository and HelmChart (their `spec.verify` is the same
 //! type; `sourceRef` stays `None` on an OCIRepository), another HelmRelease.
 
-use flux_model::Resource;
-use flux_model::kinds::helm::HelmChartTemplate;
-use flux_model::kinds::source::OciVerification;
-use flux_model::object::CrossNamespaceObjectReference;
+use flux_kinds::Resource;
+use flux_kinds::helm::HelmChartTemplate;
+use flux_kinds::object::CrossNamespaceObjectReference;
+use flux_kinds::source::OciVerification;
 use serde::Deserialize;
 
 /// An OCIRepository or HelmChart, as far as signatures go.

@@ -1,9 +1,95 @@
 use crate::settings::{MissingRole, Settings};
-use flux_model::rbac::{
-    self, Binding, BindingOf, Principal, RBAC_GROUP, RbacKind, RbacObject, ResolveError, Role,
-    Scope, SourcedRule,
+use fluxgate_admission::{Ctx, Identities};
+use fluxgate_matchers::glob;
+use fluxgate_rbac::{
+    self as rbac, Binding, BindingOf, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, Principal, RBAC_GROUP,
+    ROLE, ROLE_BINDING, RbacKind, ResolveError, Role, Scope, SourcedRule,
 };
-use flux_model::{AdmissionRequest, Cluster, ObjectRef, Verdict, Violation};
+use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
+
+const BINDINGS: &[KindSpec] = &[ROLE_BINDING, CLUSTER_ROLE_BINDING];
+const ROLES: &[KindSpec] = &[ROLE, CLUSTER_ROLE];
+
+const fn rule(
+    id: &'static str,
+    kinds: &'static [KindSpec],
+    title: &'static str,
+    stops: &'static str,
+    setting: &'static str,
+) -> Rule {
+    Rule {
+        id,
+        severity: Severity::Deny,
+        kinds,
+        title,
+        stops,
+        on_by_default: true,
+        setting,
+    }
+}
+
+pub const CLUSTER_ADMIN: Rule = rule(
+    "rbac/cluster-admin",
+    BINDINGS,
+    "No Flux identity is bound to ClusterRole `cluster-admin` (only `platformAccounts` may be).",
+    "a tenant's repository (or a compromised controller) taking the whole cluster with one binding.",
+    "platformAccounts",
+);
+pub const ADMIN_CLUSTER_WIDE: Rule = rule(
+    "rbac/admin-cluster-wide",
+    BINDINGS,
+    "ClusterRole `admin` is bound to a Flux identity only by a RoleBinding in one namespace.",
+    "a tenant getting the objects, secrets and RBAC of every namespace through a ClusterRoleBinding.",
+    "platformAccounts",
+);
+pub const ROLE_MISSING: Rule = rule(
+    "rbac/role-missing",
+    BINDINGS,
+    "A binding of Flux identities refers to a role that exists, so what it grants can be judged.",
+    "a binding admitted unjudged before its role, which then grants anything it likes.",
+    "missingRole",
+);
+pub const ROLE_UNRESOLVED: Rule = rule(
+    "rbac/role-unresolved",
+    BINDINGS,
+    "A binding of Flux identities has a valid roleRef whose role (and aggregation) the policy can look up.",
+    "a grant the policy cannot see (a failed look-up, an unevaluable aggregation selector) being admitted unjudged.",
+    "",
+);
+pub const FORBIDDEN_GRANT: Rule = rule(
+    "rbac/forbidden-grant",
+    BINDINGS,
+    "The role bound to a Flux identity grants no wildcards, escalate/bind/impersonate, writes on RBAC, \
+     admission webhooks, CRDs or `extraForbiddenWrites`, and no cluster-wide token creation.",
+    "a Flux identity escalating through an innocently named role: writing RBAC, webhooks or CRDs, \
+     impersonating, or minting tokens of other service accounts.",
+    "platformAccounts",
+);
+pub const BINDINGS_UNLISTED: Rule = rule(
+    "rbac/bindings-unlisted",
+    ROLES,
+    "A role change granting what Flux identities must not hold can be checked against the bindings that grant the role.",
+    "a role bound to Flux identities being widened while the policy cannot see its bindings.",
+    "",
+);
+pub const ROLE_WIDENS_BINDING: Rule = rule(
+    "rbac/role-widens-binding",
+    ROLES,
+    "A Role or ClusterRole already bound to Flux identities (directly or through aggregation) gains none of the forbidden grants.",
+    "a tenant widening what it already holds by editing the role instead of the binding.",
+    "platformAccounts",
+);
+
+/// Every rule of the policy, in README order.
+pub const RULES: &[&Rule] = &[
+    &CLUSTER_ADMIN,
+    &ADMIN_CLUSTER_WIDE,
+    &FORBIDDEN_GRANT,
+    &ROLE_UNRESOLVED,
+    &ROLE_WIDENS_BINDING,
+    &BINDINGS_UNLISTED,
+    &ROLE_MISSING,
+];
 
 /// Writes that change who may do what, or what the API server enforces:
 /// `(group, resource, cluster-scoped)`. Cluster-scoped ones are skipped for a RoleBinding,
@@ -52,18 +138,6 @@ const ESCALATION_VERBS: [&str; 3] = ["escalate", "bind", "impersonate"];
 /// How many grants or subjects a message lists before "and N more".
 const LIST_LIMIT: usize = 5;
 
-/// Admission entry: RBAC roles and bindings on CREATE and UPDATE.
-pub fn evaluate(request: &AdmissionRequest, settings: &Settings, cluster: &dyn Cluster) -> Verdict {
-    rbac::review_rbac(request, |object, obj| match object {
-        RbacObject::RoleBinding(b) => {
-            check_binding(b, Scope::Namespace(&obj.namespace), settings, cluster)
-        }
-        RbacObject::ClusterRoleBinding(b) => check_binding(b, Scope::Cluster, settings, cluster),
-        RbacObject::Role(r) => check_role(r, RbacKind::Role, obj, settings, cluster),
-        RbacObject::ClusterRole(r) => check_role(r, RbacKind::ClusterRole, obj, settings, cluster),
-    })
-}
-
 /// How far a subject is trusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tier {
@@ -82,9 +156,25 @@ struct FluxSubject {
     text: String,
 }
 
+/// Whether some service account of `namespace` could be named by a `tenantIdentities`
+/// glob: some prefix of the glob matches `system:serviceaccount:<namespace>:`.
+fn tenants_in(patterns: &[String], namespace: &str) -> bool {
+    let prefix = format!("system:serviceaccount:{namespace}:");
+    patterns.iter().any(|p| {
+        p.char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(p.len()))
+            .any(|end| glob::matches(&p[..end], &prefix))
+    })
+}
+
 /// Whether a subject is a Flux identity, how far it is trusted and why it counts.
-fn classify(principal: Principal, settings: &Settings) -> Option<(Tier, String)> {
-    let in_flux_ns = |ns: &str| settings.flux_namespaces.iter().any(|f| f == ns);
+fn classify(
+    principal: Principal,
+    settings: &Settings,
+    identities: &Identities,
+) -> Option<(Tier, String)> {
+    let tenants = &identities.tenant_identities;
     match principal {
         Principal::ServiceAccount { namespace, name } => {
             let accounts = |list: &[String]| rbac::account_matches(list, namespace, name);
@@ -92,23 +182,27 @@ fn classify(principal: Principal, settings: &Settings) -> Option<(Tier, String)>
                 Some((Tier::Platform, "a platform account".into()))
             } else if accounts(&settings.controller_accounts) {
                 Some((Tier::Controller, "a Flux controller account".into()))
-            } else if in_flux_ns(namespace) {
+            } else if identities.is_flux_namespace(namespace) {
                 Some((
                     Tier::Flux,
                     format!("a service account of the Flux namespace {namespace}"),
                 ))
-            } else if accounts(&settings.tenant_service_accounts) {
+            } else if glob::any_matches(
+                tenants,
+                &format!("system:serviceaccount:{namespace}:{name}"),
+            ) {
                 Some((Tier::Flux, "a tenant service account".into()))
             } else {
                 None
             }
         }
-        Principal::ServiceAccountsIn(ns) if in_flux_ns(ns) => Some((
+        Principal::ServiceAccountsIn(ns) if identities.is_flux_namespace(ns) => Some((
             Tier::Flux,
             format!("every service account of the Flux namespace {ns}"),
         )),
         Principal::ServiceAccountsIn(ns)
-            if rbac::namespace_has_match(&settings.tenant_service_accounts, ns) =>
+            if tenants_in(tenants, ns)
+                || glob::any_matches(tenants, &format!("system:serviceaccounts:{ns}")) =>
         {
             Some((
                 Tier::Flux,
@@ -122,6 +216,12 @@ fn classify(principal: Principal, settings: &Settings) -> Option<(Tier, String)>
             Tier::Flux,
             "every authenticated identity, Flux's service accounts included".into(),
         )),
+        Principal::Group(name) if glob::any_matches(tenants, name) => {
+            Some((Tier::Flux, "a tenant group".into()))
+        }
+        Principal::User(name) if glob::any_matches(tenants, name) => {
+            Some((Tier::Flux, "a tenant identity".into()))
+        }
         _ => None,
     }
 }
@@ -131,13 +231,14 @@ fn flux_subjects(
     binding: &Binding,
     binding_namespace: &str,
     settings: &Settings,
+    identities: &Identities,
 ) -> Vec<FluxSubject> {
     binding
         .subjects
         .iter()
         .enumerate()
         .filter_map(|(i, s)| {
-            let (tier, why) = classify(s.principal(binding_namespace), settings)?;
+            let (tier, why) = classify(s.principal(binding_namespace), settings, identities)?;
             (tier != Tier::Platform).then(|| FluxSubject {
                 tier,
                 text: format!("subjects[{i}] {} ({why})", s.describe(binding_namespace)),
@@ -217,7 +318,7 @@ fn group_resource(group: &str, resource: &str) -> String {
 
 /// `a, b, c and 2 more`.
 fn listing(items: &[String]) -> String {
-    flux_model::verdict::abbreviated(items, LIST_LIMIT)
+    fluxgate_rules::abbreviated(items, LIST_LIMIT)
 }
 
 fn scope_text(scope: Scope) -> String {
@@ -227,18 +328,15 @@ fn scope_text(scope: Scope) -> String {
     }
 }
 
-/// Judges a RoleBinding (`scope` = its namespace) or ClusterRoleBinding (`Scope::Cluster`).
-pub fn check_binding(
-    binding: &Binding,
-    scope: Scope,
-    settings: &Settings,
-    cluster: &dyn Cluster,
-) -> Vec<Violation> {
-    let namespace = match scope {
-        Scope::Namespace(ns) => ns,
-        Scope::Cluster => "",
+/// Judges a RoleBinding (in its namespace) or a ClusterRoleBinding (cluster-wide).
+pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let settings = ctx.settings;
+    let (scope, namespace) = if ctx.object.kind == ROLE_BINDING.kind {
+        (Scope::Namespace(ctx.namespace()), ctx.namespace())
+    } else {
+        (Scope::Cluster, "")
     };
-    let subjects = flux_subjects(binding, namespace, settings);
+    let subjects = flux_subjects(binding, namespace, settings, ctx.identities);
     if subjects.is_empty() {
         return Vec::new();
     }
@@ -247,7 +345,7 @@ pub fn check_binding(
     let all: Vec<String> = subjects.iter().map(|s| s.text.clone()).collect();
     let by_name = role_ref.api_group == RBAC_GROUP && role_ref.kind == "ClusterRole";
     if by_name && role_ref.name == "cluster-admin" {
-        return vec![Violation::new(
+        return vec![CLUSTER_ADMIN.at(
             "roleRef.name",
             format!(
                 "ClusterRole cluster-admin (every verb on every resource) is granted {at} to Flux identities: {}",
@@ -257,7 +355,7 @@ pub fn check_binding(
         )];
     }
     if by_name && role_ref.name == "admin" && scope == Scope::Cluster {
-        return vec![Violation::new(
+        return vec![ADMIN_CLUSTER_WIDE.at(
             "roleRef.name",
             format!(
                 "ClusterRole admin bound cluster-wide gives Flux identities the objects, secrets and RBAC of every namespace: {}",
@@ -267,13 +365,13 @@ pub fn check_binding(
         )];
     }
     let binding_ns = (scope != Scope::Cluster).then_some(namespace);
-    let role = match rbac::resolve_role_ref(cluster, role_ref, binding_ns) {
+    let role = match rbac::resolve_role_ref(ctx.cluster, role_ref, binding_ns) {
         Ok(role) => role,
         Err(ResolveError::Missing(_)) if settings.missing_role == MissingRole::Allow => {
             return Vec::new();
         }
         Err(ResolveError::Missing(why)) => {
-            return vec![Violation::new(
+            return vec![ROLE_MISSING.at(
                 "roleRef",
                 format!(
                     "{why}, so what it grants to Flux identities cannot be checked: {}",
@@ -283,7 +381,8 @@ pub fn check_binding(
             )];
         }
         Err(e) => {
-            return vec![rbac::unresolved_violation(
+            return vec![rbac::unresolved(
+                &ROLE_UNRESOLVED,
                 &e,
                 role_ref,
                 "fix the roleRef, or grant the policy the RBAC lookups its metadata declares (contextAwareResources)",
@@ -308,7 +407,7 @@ pub fn check_binding(
         if grants.is_empty() {
             continue;
         }
-        out.push(Violation::new(
+        out.push(FORBIDDEN_GRANT.at(
             "roleRef",
             format!(
                 "{role_text} {at} grants {} to Flux identities: {}",
@@ -323,18 +422,18 @@ pub fn check_binding(
 
 /// Judges a Role or ClusterRole change by the bindings that already grant it (directly or
 /// through an aggregated ClusterRole) to Flux identities.
-pub fn check_role(
-    role: &Role,
-    kind: RbacKind,
-    obj: &ObjectRef,
-    settings: &Settings,
-    cluster: &dyn Cluster,
-) -> Vec<Violation> {
-    let (rules, aggregation_error) = match rbac::expand(cluster, kind, &obj.name, role) {
+pub fn check_role(role: &Role, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let (settings, obj) = (ctx.settings, ctx.object);
+    let kind = if obj.kind == ROLE.kind {
+        RbacKind::Role
+    } else {
+        RbacKind::ClusterRole
+    };
+    let (rules, aggregation_error) = match rbac::expand(ctx.cluster, kind, &obj.name, role) {
         Ok(resolved) => (resolved.rules, None),
         Err(e) => (
             rbac::expand(
-                cluster,
+                ctx.cluster,
                 kind,
                 &obj.name,
                 &Role {
@@ -354,7 +453,7 @@ pub fn check_role(
         return Vec::new();
     }
     let bindings = match rbac::bindings_of(
-        cluster,
+        ctx.cluster,
         kind,
         &obj.namespace,
         &obj.name,
@@ -363,7 +462,7 @@ pub fn check_role(
     ) {
         Ok(b) => b,
         Err(why) => {
-            return vec![Violation::new(
+            return vec![BINDINGS_UNLISTED.at(
                 "rules",
                 format!(
                     "grants what Flux identities must not hold, and the bindings that would grant it cannot be listed: {why}"
@@ -379,6 +478,7 @@ pub fn check_role(
             &rules,
             aggregation_error.as_deref(),
             settings,
+            ctx.identities,
         ));
     }
     out
@@ -389,8 +489,9 @@ fn widening(
     rules: &[SourcedRule],
     aggregation_error: Option<&str>,
     settings: &Settings,
-) -> Option<Violation> {
-    let subjects = flux_subjects(&found.binding, found.namespace(), settings);
+    identities: &Identities,
+) -> Option<Finding> {
+    let subjects = flux_subjects(&found.binding, found.namespace(), settings, identities);
     if subjects.is_empty() {
         return None;
     }
@@ -414,7 +515,7 @@ fn widening(
         }
     }
     (!problems.is_empty()).then(|| {
-        Violation::new(
+        ROLE_WIDENS_BINDING.at(
             "rules",
             format!(
                 "{} already grants this role {} to Flux identities, so this change would grant {}",
@@ -429,29 +530,56 @@ fn widening(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use flux_model::MemoryCluster;
+    use crate::POLICY;
+    use fluxgate_admission::MemoryCluster;
+    use fluxgate_admission::entry::judge;
+    use fluxgate_admission::flow::review_create;
+    use fluxgate_rules::Verdict;
     use serde_json::{Value, json};
 
-    fn settings() -> Settings {
-        Settings {
-            tenant_service_accounts: vec!["team-*:flux".into()],
-            ..Settings::default()
-        }
+    const RBAC: &str = "rbac.authorization.k8s.io/v1";
+
+    fn settings() -> Value {
+        json!({"tenantIdentities": ["system:serviceaccount:team-*:flux"]})
+    }
+
+    /// The verdict on a CREATE of `object` with `state` in the cluster.
+    fn review(object: Value, state: Vec<Value>) -> Verdict {
+        let payload = json!({
+            "request": {
+                "operation": "CREATE",
+                "namespace": object.pointer("/metadata/namespace").cloned().unwrap_or(json!("")),
+                "kind": {"group": "rbac.authorization.k8s.io", "version": "v1", "kind": object["kind"]},
+                "userInfo": {"username": "system:serviceaccount:flux-system:kustomize-controller"},
+                "object": object,
+            },
+            "settings": settings(),
+        });
+        judge(
+            &POLICY,
+            &serde_json::to_vec(&payload).unwrap(),
+            &MemoryCluster::new(state),
+        )
+    }
+
+    fn ids(verdict: &Verdict) -> Vec<&str> {
+        verdict.findings.iter().map(|f| f.rule.as_ref()).collect()
     }
 
     fn cluster_role(name: &str, rules: Value) -> Value {
-        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-               "metadata": {"name": name}, "rules": rules})
+        json!({"apiVersion": RBAC, "kind": "ClusterRole", "metadata": {"name": name}, "rules": rules})
     }
 
-    fn binding(subjects: Value, role: &str) -> Binding {
-        serde_json::from_value(json!({
-            "metadata": {"name": "b"},
-            "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": role},
+    fn binding(kind: &str, subjects: Value, role: &str) -> Value {
+        let mut b = json!({
+            "apiVersion": RBAC, "kind": kind, "metadata": {"name": "b"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
             "subjects": subjects
-        }))
-        .unwrap()
+        });
+        if kind == "RoleBinding" {
+            b["metadata"]["namespace"] = json!("team-a");
+        }
+        b
     }
 
     fn tenant() -> Value {
@@ -460,118 +588,194 @@ mod tests {
 
     #[test]
     fn cluster_admin_by_name_needs_no_lookup() {
-        let v = check_binding(
-            &binding(tenant(), "cluster-admin"),
-            Scope::Cluster,
-            &settings(),
-            &MemoryCluster::default(),
-        );
-        assert_eq!(v.len(), 1);
+        let b = binding("RoleBinding", tenant(), "cluster-admin");
+        let v = review_create(&POLICY, b, "alice", settings());
+        assert_eq!(ids(&v), ["rbac/cluster-admin"]);
         assert!(
-            v[0].problem
+            v.findings[0]
+                .problem
                 .contains("ServiceAccount team-a/flux (a tenant service account)")
         );
+        let v = review(
+            binding("ClusterRoleBinding", tenant(), "cluster-admin"),
+            Vec::new(),
+        );
+        assert_eq!(ids(&v), ["rbac/cluster-admin"]);
+        let v = review(binding("ClusterRoleBinding", tenant(), "admin"), Vec::new());
+        assert_eq!(ids(&v), ["rbac/admin-cluster-wide"]);
     }
 
     #[test]
     fn look_alike_is_judged_by_rules() {
-        let c = MemoryCluster::new(vec![cluster_role(
+        let state = vec![cluster_role(
             "Cluster-Admin",
             json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]),
-        )]);
-        let v = check_binding(
-            &binding(tenant(), "Cluster-Admin"),
-            Scope::Cluster,
-            &settings(),
-            &c,
+        )];
+        let v = review(
+            binding("ClusterRoleBinding", tenant(), "Cluster-Admin"),
+            state.clone(),
         );
-        assert!(v[0].problem.contains("wildcard"), "{v:?}");
-        let v = check_binding(
-            &binding(json!([{"kind": "User", "name": "alice"}]), "Cluster-Admin"),
-            Scope::Cluster,
-            &settings(),
-            &c,
-        );
-        assert!(v.is_empty());
+        assert_eq!(ids(&v), ["rbac/forbidden-grant"]);
+        assert!(v.findings[0].problem.contains("wildcard"), "{v:?}");
+        let alice = json!([{"kind": "User", "name": "alice"}]);
+        let v = review(binding("ClusterRoleBinding", alice, "Cluster-Admin"), state);
+        assert!(v.findings.is_empty(), "{v:?}");
     }
 
     #[test]
     fn controllers_may_hold_flux_wildcards_only() {
-        let c = MemoryCluster::new(vec![cluster_role(
+        let state = vec![cluster_role(
             "crd",
             json!([{"apiGroups": ["source.toolkit.fluxcd.io"], "resources": ["*"], "verbs": ["*"]},
                    {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]}]),
-        )]);
+        )];
         let controller = json!([{"kind": "ServiceAccount", "name": "source-controller", "namespace": "flux-system"}]);
-        assert!(
-            check_binding(&binding(controller, "crd"), Scope::Cluster, &settings(), &c).is_empty()
+        let v = review(
+            binding("ClusterRoleBinding", controller, "crd"),
+            state.clone(),
         );
-        let v = check_binding(&binding(tenant(), "crd"), Scope::Cluster, &settings(), &c);
-        assert!(v[0].problem.contains("serviceaccounts/token"), "{v:?}");
+        assert!(v.findings.is_empty(), "{v:?}");
+        let v = review(binding("ClusterRoleBinding", tenant(), "crd"), state);
+        assert_eq!(ids(&v), ["rbac/forbidden-grant"]);
+        assert!(
+            v.findings[0].problem.contains("serviceaccounts/token"),
+            "{v:?}"
+        );
     }
 
     #[test]
     fn namespaced_binding_ignores_cluster_scoped_resources() {
         let rules = json!([{"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": ["create"]}]);
-        let c = MemoryCluster::new(vec![cluster_role("crds", rules)]);
-        let b = binding(tenant(), "crds");
-        assert!(check_binding(&b, Scope::Namespace("team-a"), &settings(), &c).is_empty());
-        assert_eq!(check_binding(&b, Scope::Cluster, &settings(), &c).len(), 1);
+        let state = vec![cluster_role("crds", rules)];
+        let v = review(binding("RoleBinding", tenant(), "crds"), state.clone());
+        assert!(v.findings.is_empty(), "{v:?}");
+        let v = review(binding("ClusterRoleBinding", tenant(), "crds"), state);
+        assert_eq!(ids(&v), ["rbac/forbidden-grant"]);
     }
 
     #[test]
     fn groups_that_contain_flux_identities_are_judged() {
-        let c = MemoryCluster::new(vec![cluster_role(
+        let state = vec![cluster_role(
             "imp",
             json!([{"apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"]}]),
-        )]);
+        )];
         for name in [
             "system:serviceaccounts",
             "system:authenticated",
             "system:serviceaccounts:flux-system",
             "system:serviceaccounts:team-c",
         ] {
-            let b = binding(json!([{"kind": "Group", "name": name}]), "imp");
-            let v = check_binding(&b, Scope::Cluster, &settings(), &c);
-            assert_eq!(v.len(), 1, "{name}");
+            let b = binding(
+                "ClusterRoleBinding",
+                json!([{"kind": "Group", "name": name}]),
+                "imp",
+            );
+            assert_eq!(
+                ids(&review(b, state.clone())),
+                ["rbac/forbidden-grant"],
+                "{name}"
+            );
         }
-        let b = binding(
-            json!([{"kind": "Group", "name": "system:serviceaccounts:apps"}]),
+        let apps = json!([{"kind": "Group", "name": "system:serviceaccounts:apps"}]);
+        let v = review(binding("ClusterRoleBinding", apps, "imp"), state);
+        assert!(v.findings.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn tenant_identities_are_username_and_group_globs() {
+        let state = vec![cluster_role(
             "imp",
+            json!([{"apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"]}]),
+        )];
+        let sa_as_user = json!([{"kind": "User", "name": "system:serviceaccount:team-b:flux"}]);
+        let v = review(
+            binding("ClusterRoleBinding", sa_as_user, "imp"),
+            state.clone(),
         );
-        assert!(check_binding(&b, Scope::Cluster, &settings(), &c).is_empty());
+        assert_eq!(ids(&v), ["rbac/forbidden-grant"]);
+        let other_sa =
+            json!([{"kind": "ServiceAccount", "name": "deployer", "namespace": "team-b"}]);
+        let v = review(
+            binding("ClusterRoleBinding", other_sa, "imp"),
+            state.clone(),
+        );
+        assert!(v.findings.is_empty(), "{v:?}");
+        let payload = |subjects: Value, tenants: Value| {
+            let b = binding("ClusterRoleBinding", subjects, "imp");
+            json!({
+                "request": {"operation": "CREATE", "namespace": "", "kind": {"kind": "ClusterRoleBinding"}, "object": b},
+                "settings": {"tenantIdentities": tenants},
+            })
+        };
+        let cluster = MemoryCluster::new(state);
+        let run = |p: Value| judge(&POLICY, &serde_json::to_vec(&p).unwrap(), &cluster);
+        let devs = json!([{"kind": "Group", "name": "team-a-devs"}]);
+        let v = run(payload(devs.clone(), json!(["team-*-devs"])));
+        assert_eq!(ids(&v), ["rbac/forbidden-grant"]);
+        assert!(
+            v.findings[0]
+                .problem
+                .contains("Group team-a-devs (a tenant group)"),
+            "{v:?}"
+        );
+        assert!(run(payload(devs, json!([]))).findings.is_empty());
+        let everyone = json!([{"kind": "Group", "name": "system:serviceaccounts:apps"}]);
+        let v = run(payload(everyone, json!(["system:serviceaccount:*"])));
+        assert_eq!(ids(&v), ["rbac/forbidden-grant"]);
+    }
+
+    #[test]
+    fn unresolvable_and_missing_roles() {
+        let v = review(binding("ClusterRoleBinding", tenant(), "nope"), Vec::new());
+        assert_eq!(ids(&v), ["rbac/role-missing"]);
+        let mut b = binding("ClusterRoleBinding", tenant(), "x");
+        b["roleRef"]["kind"] = json!("Role");
+        let v = review(b, Vec::new());
+        assert_eq!(ids(&v), ["rbac/role-unresolved"]);
+        assert!(v.findings[0].problem.contains("cannot be judged"), "{v:?}");
     }
 
     #[test]
     fn widening_a_bound_role_names_the_binding() {
-        let c = MemoryCluster::new(vec![json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        let state = vec![json!({
+            "apiVersion": RBAC, "kind": "RoleBinding",
             "metadata": {"name": "flux", "namespace": "team-a"},
-            "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": "r"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
             "subjects": [{"kind": "ServiceAccount", "name": "flux"}]
-        })]);
-        let role: Role = serde_json::from_value(json!({
-            "metadata": {"name": "r", "namespace": "team-a"},
-            "rules": [{"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}]
-        }))
-        .unwrap();
-        let obj = ObjectRef {
-            kind: "Role".into(),
-            namespace: "team-a".into(),
-            name: "r".into(),
+        })];
+        let role = |rules: Value| {
+            json!({"apiVersion": RBAC, "kind": "Role",
+                   "metadata": {"name": "r", "namespace": "team-a"}, "rules": rules})
         };
-        let v = check_role(&role, RbacKind::Role, &obj, &settings(), &c);
-        assert_eq!(v.len(), 1);
+        let wide = role(
+            json!([{"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}]),
+        );
+        let v = review(wide, state.clone());
+        assert_eq!(ids(&v), ["rbac/role-widens-binding"]);
         assert!(
-            v[0].problem
+            v.findings[0]
+                .problem
                 .starts_with("RoleBinding team-a/flux already grants"),
             "{v:?}"
         );
-        let narrow: Role = serde_json::from_value(json!({
-            "rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["*"]}]
-        }))
-        .unwrap();
-        let v = check_role(&narrow, RbacKind::Role, &obj, &settings(), &c);
-        assert_eq!(v.len(), 1, "verbs [*] is a wildcard: {v:?}");
+        let star =
+            role(json!([{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["*"]}]));
+        assert_eq!(
+            ids(&review(star, state.clone())),
+            ["rbac/role-widens-binding"],
+            "verbs [*] is a wildcard"
+        );
+        let narrow =
+            role(json!([{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]}]));
+        assert!(review(narrow, state).findings.is_empty());
+    }
+
+    #[test]
+    fn rule_ids_are_unique_and_prefixed() {
+        let mut seen = std::collections::BTreeSet::new();
+        for rule in crate::RULES {
+            assert!(rule.id.starts_with("rbac/"), "{}", rule.id);
+            assert!(seen.insert(rule.id), "{} twice", rule.id);
+        }
     }
 }

@@ -1,7 +1,7 @@
-use flux_model::PolicySettings;
-pub use flux_model::rbac::MissingRole;
-use flux_model::rbac::check_account_glob;
-use flux_model::tenancy::FLUX_CONTROLLER_ACCOUNTS;
+use fluxgate_admission::PolicySettings;
+use fluxgate_admission::identity::FLUX_CONTROLLER_ACCOUNTS;
+pub use fluxgate_rbac::MissingRole;
+use fluxgate_rbac::check_account_glob;
 use serde::Deserialize;
 
 /// Flux's API groups: its controllers hold `*` on them (ClusterRole crd-controller).
@@ -14,13 +14,12 @@ pub const FLUX_API_GROUPS: [&str; 6] = [
     "image.toolkit.fluxcd.io",
 ];
 
+/// The policy's own settings. Who is a Flux identity also depends on the shared identity
+/// settings: `fluxNamespaces` (every service account there) and `tenantIdentities`
+/// (the tenant identities Flux impersonates, as username globs).
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Settings {
-    /// Namespaces where Flux runs: every service account there is a Flux identity.
-    pub flux_namespaces: Vec<String>,
-    /// Tenant service accounts Flux impersonates, as `namespace:name` globs (`team-*:flux`).
-    pub tenant_service_accounts: Vec<String>,
     /// Service accounts (`namespace:name` globs) that may hold anything, cluster-admin included.
     pub platform_accounts: Vec<String>,
     /// Flux controller service accounts: may also hold `*` on `controllerApiGroups` and
@@ -38,8 +37,6 @@ impl Default for Settings {
     fn default() -> Self {
         let in_flux = |names: &[&str]| names.iter().map(|n| format!("flux-system:{n}")).collect();
         Settings {
-            flux_namespaces: vec!["flux-system".into()],
-            tenant_service_accounts: Vec::new(),
             platform_accounts: in_flux(&["kustomize-controller", "helm-controller"]),
             controller_accounts: in_flux(&FLUX_CONTROLLER_ACCOUNTS),
             controller_api_groups: FLUX_API_GROUPS.iter().map(|g| g.to_string()).collect(),
@@ -51,16 +48,13 @@ impl Default for Settings {
 
 impl PolicySettings for Settings {
     fn validate(&self) -> Result<(), String> {
-        flux_model::settings::no_blank_entries(&[
-            ("fluxNamespaces", &self.flux_namespaces),
-            ("tenantServiceAccounts", &self.tenant_service_accounts),
+        fluxgate_admission::settings::no_blank_entries(&[
             ("platformAccounts", &self.platform_accounts),
             ("controllerAccounts", &self.controller_accounts),
             ("controllerApiGroups", &self.controller_api_groups),
             ("extraForbiddenWrites", &self.extra_forbidden_writes),
         ])?;
         for (setting, list) in [
-            ("tenantServiceAccounts", &self.tenant_service_accounts),
             ("platformAccounts", &self.platform_accounts),
             ("controllerAccounts", &self.controller_accounts),
         ] {
@@ -106,32 +100,51 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flux_model::settings::parse;
+    use fluxgate_admission::settings::parse;
     use serde_json::json;
 
     #[test]
     fn strict_settings() {
         assert_eq!(
-            parse::<Settings>(&json!(null)).unwrap(),
+            parse::<Settings>(&json!(null)).unwrap().policy,
             Settings::default()
         );
-        assert_eq!(parse::<Settings>(&json!({})).unwrap(), Settings::default());
+        assert_eq!(
+            parse::<Settings>(&json!({})).unwrap().policy,
+            Settings::default()
+        );
         let e = parse::<Settings>(&json!({"missingRole": "maybe"})).unwrap_err();
         assert!(
             e.starts_with("settings.missingRole: unknown variant"),
             "{e}"
         );
-        let e = parse::<Settings>(&json!({"tenantServiceAccounts": ["flux"]})).unwrap_err();
+        let e = parse::<Settings>(&json!({"controllerAccounts": ["flux"]})).unwrap_err();
         assert!(e.contains("is not namespace:name"), "{e}");
         let e = parse::<Settings>(&json!({"fluxNamespaces": [""]})).unwrap_err();
         assert!(e.starts_with("settings.fluxNamespaces[0]"), "{e}");
         let e = parse::<Settings>(&json!({"controllerApiGroups": ["*"]})).unwrap_err();
         assert!(e.starts_with("settings.controllerApiGroups[0]"), "{e}");
-        let s: Settings =
-            parse(&json!({"extraForbiddenWrites": ["secrets", "deployments.apps"]})).unwrap();
+        let s =
+            parse::<Settings>(&json!({"extraForbiddenWrites": ["secrets", "deployments.apps"]}))
+                .unwrap()
+                .policy;
         assert_eq!(
             s.extra_writes().collect::<Vec<_>>(),
             [("", "secrets"), ("apps", "deployments")]
         );
+    }
+
+    #[test]
+    fn identity_settings_are_shared() {
+        let s = parse::<Settings>(&json!({
+            "fluxNamespaces": ["gitops"],
+            "tenantIdentities": ["system:serviceaccount:team-*:flux"]
+        }))
+        .unwrap();
+        assert_eq!(s.identities.flux_namespaces, ["gitops"]);
+        assert_eq!(s.policy, Settings::default());
+        let e = parse::<Settings>(&json!({"tenantServiceAccounts": ["team-*:flux"]})).unwrap_err();
+        assert!(e.contains("unknown field `tenantServiceAccounts`"), "{e}");
+        assert!(e.contains("tenantIdentities"), "{e}");
     }
 }

@@ -4,13 +4,37 @@
 //! not grant `get`/`list`/`watch` on secrets, nor `pods/exec`, `pods/attach` or
 //! `serviceaccounts/token` (ways to the mounted credentials), to anyone outside the allowlist.
 //! The bound role is looked up in the cluster, aggregation included.
-//!
-//! [`check_binding`] and [`check_role`] are the rules; [`evaluate`] adapts them to admission.
 
 mod rules;
 mod settings;
 
-pub use rules::{check_binding, check_role, evaluate, secret_access};
+use fluxgate_admission::{Policy, Scope, Typed};
+use fluxgate_rbac::{CLUSTER_ROLE, CLUSTER_ROLE_BINDING, ROLE, ROLE_BINDING};
+pub use rules::{RULES, secret_access};
 pub use settings::{MissingRole, Settings};
 
-flux_model::export_policy!(settings = Settings, rule = evaluate, cluster = host);
+pub const POLICY: Policy<Settings> = Policy {
+    name: "flux-secrets-isolation",
+    scope: Scope::Everything,
+    judges: &[
+        &Typed {
+            kind: ROLE,
+            check: rules::check_role,
+        },
+        &Typed {
+            kind: CLUSTER_ROLE,
+            check: rules::check_role,
+        },
+        &Typed {
+            kind: ROLE_BINDING,
+            check: rules::check_binding,
+        },
+        &Typed {
+            kind: CLUSTER_ROLE_BINDING,
+            check: rules::check_binding,
+        },
+    ],
+    exempt: None,
+};
+
+fluxgate_admission::export_policy!(POLICY, cluster = host);

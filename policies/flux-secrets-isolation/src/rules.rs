@@ -1,25 +1,82 @@
 use crate::settings::{MissingRole, Settings};
-use flux_model::glob::any_matches;
-use flux_model::rbac::{
-    self, Binding, BindingOf, Principal, RbacKind, RbacObject, ResolveError, Role, Scope,
-    SourcedRule,
+use fluxgate_admission::{Ctx, Identities};
+use fluxgate_matchers::glob::any_matches;
+use fluxgate_rbac::{
+    self as rbac, Binding, BindingOf, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, Principal, ROLE,
+    ROLE_BINDING, RbacKind, ResolveError, Role, Scope, SourcedRule,
 };
-use flux_model::{AdmissionRequest, Cluster, ObjectRef, Verdict, Violation};
+use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
+
+const BINDINGS: &[KindSpec] = &[ROLE_BINDING, CLUSTER_ROLE_BINDING];
+const ROLES: &[KindSpec] = &[ROLE, CLUSTER_ROLE];
+
+const fn rule(
+    id: &'static str,
+    kinds: &'static [KindSpec],
+    title: &'static str,
+    stops: &'static str,
+    setting: &'static str,
+) -> Rule {
+    Rule {
+        id,
+        severity: Severity::Deny,
+        kinds,
+        title,
+        stops,
+        on_by_default: true,
+        setting,
+    }
+}
+
+pub const SECRET_ACCESS: Rule = rule(
+    "secrets/flux-secret-access",
+    BINDINGS,
+    "A binding in a Flux namespace, or cluster-wide, grants reads of secrets, `pods/exec`, `pods/attach` \
+     or `serviceaccounts/token` creation only to allowlisted subjects.",
+    "a tenant, workload or over-broad operator role reading Flux's deploy keys and registry or cloud tokens.",
+    "allowedServiceAccounts",
+);
+pub const ROLE_WIDENS_BINDING: Rule = rule(
+    "secrets/role-widens-binding",
+    ROLES,
+    "A Role or ClusterRole bound in the Flux namespaces (or cluster-wide) to subjects outside the \
+     allowlist gains no access to Flux's secrets.",
+    "an existing binding starting to read Flux's credentials because its role was edited instead of the binding.",
+    "allowedServiceAccounts",
+);
+pub const BINDINGS_UNLISTED: Rule = rule(
+    "secrets/bindings-unlisted",
+    ROLES,
+    "A role change granting access to Flux's secrets can be checked against the bindings that grant the role.",
+    "a role bound to outsiders being widened while the policy cannot see its bindings.",
+    "",
+);
+pub const ROLE_MISSING: Rule = rule(
+    "secrets/role-missing",
+    BINDINGS,
+    "A binding in a Flux namespace, or cluster-wide, to subjects outside the allowlist refers to a role that exists.",
+    "a binding admitted unjudged before its role, which then reads Flux's secrets.",
+    "missingRole",
+);
+pub const ROLE_UNRESOLVED: Rule = rule(
+    "secrets/role-unresolved",
+    BINDINGS,
+    "Such a binding has a valid roleRef whose role (and aggregation) the policy can look up.",
+    "a grant the policy cannot see (a failed look-up, an unevaluable aggregation selector) being admitted unjudged.",
+    "",
+);
+
+/// Every rule of the policy, in README order.
+pub const RULES: &[&Rule] = &[
+    &SECRET_ACCESS,
+    &ROLE_WIDENS_BINDING,
+    &BINDINGS_UNLISTED,
+    &ROLE_UNRESOLVED,
+    &ROLE_MISSING,
+];
 
 /// How many grants or subjects a message lists before "and N more".
 const LIST_LIMIT: usize = 5;
-
-/// Admission entry: RBAC roles and bindings on CREATE and UPDATE.
-pub fn evaluate(request: &AdmissionRequest, settings: &Settings, cluster: &dyn Cluster) -> Verdict {
-    rbac::review_rbac(request, |object, obj| match object {
-        RbacObject::RoleBinding(b) => {
-            check_binding(b, Scope::Namespace(&obj.namespace), settings, cluster)
-        }
-        RbacObject::ClusterRoleBinding(b) => check_binding(b, Scope::Cluster, settings, cluster),
-        RbacObject::Role(r) => check_role(r, RbacKind::Role, obj, settings, cluster),
-        RbacObject::ClusterRole(r) => check_role(r, RbacKind::ClusterRole, obj, settings, cluster),
-    })
-}
 
 /// What in `rules` reads Flux's credentials: `get`/`list`/`watch` on secrets, and the ways
 /// to a pod's or service account's mounted credentials (`pods/exec`, `pods/attach`,
@@ -71,15 +128,15 @@ fn outsiders(binding: &Binding, binding_namespace: &str, settings: &Settings) ->
 }
 
 fn listing(items: &[String]) -> String {
-    flux_model::verdict::abbreviated(items, LIST_LIMIT)
+    fluxgate_rules::abbreviated(items, LIST_LIMIT)
 }
 
-fn where_text(scope: Scope, settings: &Settings) -> String {
+fn where_text(scope: Scope, identities: &Identities) -> String {
     match scope {
         Scope::Namespace(ns) => format!("in the Flux namespace {ns}"),
         Scope::Cluster => format!(
             "cluster-wide (Flux namespaces included: {})",
-            settings.flux_namespaces.join(", ")
+            identities.flux_namespaces.join(", ")
         ),
     }
 }
@@ -87,21 +144,16 @@ fn where_text(scope: Scope, settings: &Settings) -> String {
 const FIX: &str = "leave secrets, pods/exec, pods/attach and serviceaccounts/token in the Flux namespaces to the Flux controllers: \
                    bind a role without them, or, if the subject must read Flux's credentials, add it to settings.allowedServiceAccounts, allowedUsers or allowedGroups";
 
-fn is_flux_namespace(ns: &str, settings: &Settings) -> bool {
-    settings.flux_namespaces.iter().any(|f| f == ns)
-}
-
-/// Judges a RoleBinding (`scope` = its namespace) or ClusterRoleBinding (`Scope::Cluster`).
-pub fn check_binding(
-    binding: &Binding,
-    scope: Scope,
-    settings: &Settings,
-    cluster: &dyn Cluster,
-) -> Vec<Violation> {
-    let namespace = match scope {
-        Scope::Namespace(ns) if !is_flux_namespace(ns, settings) => return Vec::new(),
-        Scope::Namespace(ns) => ns,
-        Scope::Cluster => "",
+/// Judges a RoleBinding (only in a Flux namespace) or a ClusterRoleBinding.
+pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let (settings, identities) = (ctx.settings, ctx.identities);
+    let (scope, namespace) = if ctx.object.kind == ROLE_BINDING.kind {
+        if !identities.is_flux_namespace(ctx.namespace()) {
+            return Vec::new();
+        }
+        (Scope::Namespace(ctx.namespace()), ctx.namespace())
+    } else {
+        (Scope::Cluster, "")
     };
     let who = outsiders(binding, namespace, settings);
     if who.is_empty() {
@@ -109,24 +161,25 @@ pub fn check_binding(
     }
     let role_ref = &binding.role_ref;
     let binding_ns = (scope != Scope::Cluster).then_some(namespace);
-    let role = match rbac::resolve_role_ref(cluster, role_ref, binding_ns) {
+    let role = match rbac::resolve_role_ref(ctx.cluster, role_ref, binding_ns) {
         Ok(role) => role,
         Err(ResolveError::Missing(_)) if settings.missing_role == MissingRole::Allow => {
             return Vec::new();
         }
         Err(ResolveError::Missing(why)) => {
-            return vec![Violation::new(
+            return vec![ROLE_MISSING.at(
                 "roleRef",
                 format!(
                     "{why}, so whether it reads Flux's secrets {} cannot be checked for {}",
-                    where_text(scope, settings),
+                    where_text(scope, identities),
                     listing(&who)
                 ),
                 "create the role before the binding (with Flux: in a Kustomization this one dependsOn), or set missingRole: allow",
             )];
         }
         Err(e) => {
-            return vec![rbac::unresolved_violation(
+            return vec![rbac::unresolved(
+                &ROLE_UNRESOLVED,
                 &e,
                 role_ref,
                 "fix the roleRef, or grant the policy the RBAC lookups its metadata declares (contextAwareResources)",
@@ -141,12 +194,12 @@ pub fn check_binding(
     if !role.aggregated.is_empty() {
         role_text.push_str(&format!(" (aggregating {})", listing(&role.aggregated)));
     }
-    vec![Violation::new(
+    vec![SECRET_ACCESS.at(
         "roleRef",
         format!(
             "{role_text} grants {} {} to subjects outside the allowlist: {}",
             listing(&access),
-            where_text(scope, settings),
+            where_text(scope, identities),
             listing(&who)
         ),
         FIX,
@@ -155,17 +208,17 @@ pub fn check_binding(
 
 /// Judges a Role (in a Flux namespace) or ClusterRole change by the bindings that already
 /// grant it in the Flux namespaces.
-pub fn check_role(
-    role: &Role,
-    kind: RbacKind,
-    obj: &ObjectRef,
-    settings: &Settings,
-    cluster: &dyn Cluster,
-) -> Vec<Violation> {
-    if kind == RbacKind::Role && !is_flux_namespace(&obj.namespace, settings) {
+pub fn check_role(role: &Role, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let (settings, identities, obj) = (ctx.settings, ctx.identities, ctx.object);
+    let kind = if obj.kind == ROLE.kind {
+        RbacKind::Role
+    } else {
+        RbacKind::ClusterRole
+    };
+    if kind == RbacKind::Role && !identities.is_flux_namespace(&obj.namespace) {
         return Vec::new();
     }
-    let (access, aggregation_error) = match rbac::expand(cluster, kind, &obj.name, role) {
+    let (access, aggregation_error) = match rbac::expand(ctx.cluster, kind, &obj.name, role) {
         Ok(resolved) => (secret_access(&resolved.rules), None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
@@ -173,16 +226,16 @@ pub fn check_role(
         return Vec::new();
     }
     let bindings = match rbac::bindings_of(
-        cluster,
+        ctx.cluster,
         kind,
         &obj.namespace,
         &obj.name,
         &role.metadata.labels,
-        Some(&settings.flux_namespaces),
+        Some(&identities.flux_namespaces),
     ) {
         Ok(b) => b,
         Err(why) => {
-            return vec![Violation::new(
+            return vec![BINDINGS_UNLISTED.at(
                 "rules",
                 format!(
                     "grants {} and the bindings that would grant it cannot be listed: {why}",
@@ -198,19 +251,24 @@ pub fn check_role(
     };
     bindings
         .iter()
-        .filter_map(|found| widening(found, &what, settings))
+        .filter_map(|found| widening(found, &what, settings, identities))
         .collect()
 }
 
-fn widening(found: &BindingOf, what: &[String], settings: &Settings) -> Option<Violation> {
+fn widening(
+    found: &BindingOf,
+    what: &[String],
+    settings: &Settings,
+    identities: &Identities,
+) -> Option<Finding> {
     let who = outsiders(&found.binding, found.namespace(), settings);
     (!who.is_empty()).then(|| {
-        Violation::new(
+        ROLE_WIDENS_BINDING.at(
             "rules",
             format!(
                 "{} grants this role {} to subjects outside the allowlist ({}), so this change would grant them {}",
                 found.describe(),
-                where_text(found.scope(), settings),
+                where_text(found.scope(), identities),
                 listing(&who),
                 listing(what)
             ),
@@ -221,23 +279,67 @@ fn widening(found: &BindingOf, what: &[String], settings: &Settings) -> Option<V
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use flux_model::MemoryCluster;
-    use flux_model::rbac::RBAC_GROUP;
+    use crate::POLICY;
+    use fluxgate_admission::MemoryCluster;
+    use fluxgate_admission::entry::judge;
+    use fluxgate_admission::flow::review_create;
+    use fluxgate_rules::Verdict;
     use serde_json::{Value, json};
 
-    fn role(kind: &str, ns: Option<&str>, name: &str, rules: Value) -> Value {
-        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind,
-               "metadata": {"name": name, "namespace": ns}, "rules": rules})
+    const RBAC: &str = "rbac.authorization.k8s.io/v1";
+
+    /// The verdict on a CREATE of `object` under `settings`, with `state` in the cluster.
+    fn review_with(object: Value, state: Vec<Value>, settings: Value) -> Verdict {
+        let payload = json!({
+            "request": {
+                "operation": "CREATE",
+                "namespace": object.pointer("/metadata/namespace").cloned().unwrap_or(json!("")),
+                "kind": {"group": "rbac.authorization.k8s.io", "version": "v1", "kind": object["kind"]},
+                "userInfo": {"username": "system:serviceaccount:flux-system:kustomize-controller"},
+                "object": object,
+            },
+            "settings": settings,
+        });
+        judge(
+            &POLICY,
+            &serde_json::to_vec(&payload).unwrap(),
+            &MemoryCluster::new(state),
+        )
     }
 
-    fn binding(kind: &str, name: &str, subjects: Value) -> Binding {
-        serde_json::from_value(json!({
-            "metadata": {"name": "b"},
-            "roleRef": {"apiGroup": RBAC_GROUP, "kind": kind, "name": name},
+    fn review(object: Value, state: Vec<Value>) -> Verdict {
+        review_with(object, state, json!(null))
+    }
+
+    fn ids(verdict: &Verdict) -> Vec<&str> {
+        verdict.findings.iter().map(|f| f.rule.as_ref()).collect()
+    }
+
+    fn role(kind: &str, ns: Option<&str>, name: &str, rules: Value) -> Value {
+        let mut r =
+            json!({"apiVersion": RBAC, "kind": kind, "metadata": {"name": name}, "rules": rules});
+        if let Some(ns) = ns {
+            r["metadata"]["namespace"] = json!(ns);
+        }
+        r
+    }
+
+    fn binding(
+        kind: &str,
+        ns: Option<&str>,
+        role_kind: &str,
+        role: &str,
+        subjects: Value,
+    ) -> Value {
+        let mut b = json!({
+            "apiVersion": RBAC, "kind": kind, "metadata": {"name": "b"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role},
             "subjects": subjects
-        }))
-        .unwrap()
+        });
+        if let Some(ns) = ns {
+            b["metadata"]["namespace"] = json!(ns);
+        }
+        b
     }
 
     fn reader() -> Value {
@@ -246,98 +348,113 @@ mod tests {
 
     #[test]
     fn role_binding_in_flux_namespace() {
-        let c = MemoryCluster::new(vec![role("Role", Some("flux-system"), "r", reader())]);
+        let state = vec![role("Role", Some("flux-system"), "r", reader())];
         let alice = json!([{"kind": "User", "name": "alice"}]);
-        let v = check_binding(
-            &binding("Role", "r", alice.clone()),
-            Scope::Namespace("flux-system"),
-            &Settings::default(),
-            &c,
+        let v = review(
+            binding(
+                "RoleBinding",
+                Some("flux-system"),
+                "Role",
+                "r",
+                alice.clone(),
+            ),
+            state.clone(),
         );
-        assert!(v[0].problem.contains("get/list on secrets"), "{v:?}");
+        assert_eq!(ids(&v), ["secrets/flux-secret-access"]);
         assert!(
-            check_binding(
-                &binding("Role", "r", alice),
-                Scope::Namespace("apps"),
-                &Settings::default(),
-                &c
-            )
-            .is_empty()
+            v.findings[0].problem.contains("get/list on secrets"),
+            "{v:?}"
         );
+        let elsewhere = binding("RoleBinding", Some("apps"), "Role", "r", alice.clone());
+        assert!(review(elsewhere, state.clone()).findings.is_empty());
         let controller = json!([{"kind": "User", "name": "system:serviceaccount:flux-system:source-controller"}]);
-        assert!(
-            check_binding(
-                &binding("Role", "r", controller),
-                Scope::Namespace("flux-system"),
-                &Settings::default(),
-                &c
-            )
-            .is_empty()
+        let v = review(
+            binding("RoleBinding", Some("flux-system"), "Role", "r", controller),
+            state.clone(),
         );
+        assert!(v.findings.is_empty(), "{v:?}");
+        // The Flux namespaces are the shared identity setting.
+        let moved = json!({"fluxNamespaces": ["gitops"]});
+        let v = review_with(
+            binding("RoleBinding", Some("flux-system"), "Role", "r", alice),
+            state,
+            moved,
+        );
+        assert!(v.findings.is_empty(), "{v:?}");
     }
 
     #[test]
     fn exec_counts_as_secret_read() {
-        let c = MemoryCluster::new(vec![role(
+        let state = vec![role(
             "ClusterRole",
             None,
             "debug",
             json!([{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}]),
-        )]);
-        let v = check_binding(
-            &binding(
-                "ClusterRole",
-                "debug",
-                json!([{"kind": "Group", "name": "devs"}]),
-            ),
-            Scope::Cluster,
-            &Settings::default(),
-            &c,
+        )];
+        let devs = json!([{"kind": "Group", "name": "devs"}]);
+        let v = review(
+            binding("ClusterRoleBinding", None, "ClusterRole", "debug", devs),
+            state,
         );
-        assert!(v[0].problem.contains("pods/exec"), "{v:?}");
-        assert!(v[0].problem.contains("cluster-wide"), "{v:?}");
+        assert_eq!(ids(&v), ["secrets/flux-secret-access"]);
+        assert!(v.findings[0].problem.contains("pods/exec"), "{v:?}");
+        assert!(v.findings[0].problem.contains("cluster-wide"), "{v:?}");
+    }
+
+    #[test]
+    fn missing_and_unresolved_roles() {
+        let alice = json!([{"kind": "User", "name": "alice"}]);
+        let b = binding(
+            "RoleBinding",
+            Some("flux-system"),
+            "Role",
+            "nope",
+            alice.clone(),
+        );
+        assert_eq!(
+            ids(&review(b.clone(), Vec::new())),
+            ["secrets/role-missing"]
+        );
+        let allow = json!({"missingRole": "allow"});
+        assert!(
+            review_with(b.clone(), Vec::new(), allow)
+                .findings
+                .is_empty()
+        );
+        // Without a cluster to look the role up in, the binding cannot be judged.
+        let v = review_create(&POLICY, b, "admin", json!(null));
+        assert_eq!(ids(&v), ["secrets/role-unresolved"]);
+        let b = binding("ClusterRoleBinding", None, "Role", "x", alice);
+        assert_eq!(ids(&review(b, Vec::new())), ["secrets/role-unresolved"]);
     }
 
     #[test]
     fn clusterrole_change_is_judged_by_flux_namespace_bindings_only() {
         let rb = |ns: &str| {
-            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            json!({"apiVersion": RBAC, "kind": "RoleBinding",
                    "metadata": {"name": "ops", "namespace": ns},
-                   "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": "ops"},
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "ops"},
                    "subjects": [{"kind": "User", "name": "alice"}]})
         };
-        let role: Role =
-            serde_json::from_value(json!({"metadata": {"name": "ops"}, "rules": reader()}))
-                .unwrap();
-        let obj = ObjectRef {
-            kind: "ClusterRole".into(),
-            namespace: String::new(),
-            name: "ops".into(),
-        };
-        let elsewhere = MemoryCluster::new(vec![rb("apps")]);
+        let ops = role("ClusterRole", None, "ops", reader());
+        let v = review(ops.clone(), vec![rb("apps")]);
+        assert!(v.findings.is_empty(), "{v:?}");
+        let v = review(ops, vec![rb("apps"), rb("flux-system")]);
+        assert_eq!(ids(&v), ["secrets/role-widens-binding"]);
         assert!(
-            check_role(
-                &role,
-                RbacKind::ClusterRole,
-                &obj,
-                &Settings::default(),
-                &elsewhere
-            )
-            .is_empty()
-        );
-        let in_flux = MemoryCluster::new(vec![rb("apps"), rb("flux-system")]);
-        let v = check_role(
-            &role,
-            RbacKind::ClusterRole,
-            &obj,
-            &Settings::default(),
-            &in_flux,
-        );
-        assert_eq!(v.len(), 1);
-        assert!(
-            v[0].problem
+            v.findings[0]
+                .problem
                 .starts_with("RoleBinding flux-system/ops grants"),
             "{v:?}"
         );
+    }
+
+    #[test]
+    fn rule_ids_are_unique_and_prefixed() {
+        let mut seen = std::collections::BTreeSet::new();
+        for rule in crate::RULES {
+            assert!(rule.id.starts_with("secrets/"), "{}", rule.id);
+            assert!(seen.insert(rule.id), "{} twice", rule.id);
+        }
     }
 }

@@ -1,14 +1,14 @@
-use flux_model::PolicySettings;
-pub use flux_model::rbac::MissingRole;
-use flux_model::rbac::check_account_glob;
-use flux_model::tenancy::FLUX_CONTROLLER_ACCOUNTS;
+use fluxgate_admission::{Identities, PolicySettings};
+use fluxgate_admission::identity::FLUX_CONTROLLER_ACCOUNTS;
+pub use fluxgate_rbac::MissingRole;
+use fluxgate_rbac::check_account_glob;
 use serde::Deserialize;
 
+/// The policy's own settings. The namespaces whose secrets are Flux's credentials are the
+/// shared identity setting `fluxNamespaces`.
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Settings {
-    /// Namespaces whose secrets are Flux's credentials.
-    pub flux_namespaces: Vec<String>,
     /// Service accounts (`namespace:name` globs) that may read them.
     pub allowed_service_accounts: Vec<String>,
     /// Users (globs) that may read them.
@@ -29,7 +29,6 @@ impl Default for Settings {
         // to roles that read every secret; their bootstrap bindings are reconciled on upgrade.
         accounts.push("kube-system:*".into());
         Settings {
-            flux_namespaces: vec!["flux-system".into()],
             allowed_service_accounts: accounts,
             allowed_users: vec!["system:kube-controller-manager".into()],
             allowed_groups: vec!["system:masters".into()],
@@ -40,17 +39,21 @@ impl Default for Settings {
 
 impl PolicySettings for Settings {
     fn validate(&self) -> Result<(), String> {
-        flux_model::settings::no_blank_entries(&[
-            ("fluxNamespaces", &self.flux_namespaces),
+        fluxgate_admission::settings::no_blank_entries(&[
             ("allowedServiceAccounts", &self.allowed_service_accounts),
             ("allowedUsers", &self.allowed_users),
             ("allowedGroups", &self.allowed_groups),
         ])?;
-        if self.flux_namespaces.is_empty() {
-            return Err("settings.fluxNamespaces: name at least one namespace".into());
-        }
         for (i, entry) in self.allowed_service_accounts.iter().enumerate() {
             check_account_glob("allowedServiceAccounts", i, entry)?;
+        }
+        Ok(())
+    }
+
+    /// Without a Flux namespace there are no Flux secrets to guard.
+    fn validate_identities(&self, identities: &Identities) -> Result<(), String> {
+        if identities.flux_namespaces.is_empty() {
+            return Err("settings.fluxNamespaces: name at least one namespace".into());
         }
         Ok(())
     }
@@ -59,22 +62,28 @@ impl PolicySettings for Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flux_model::settings::parse;
+    use fluxgate_admission::settings::parse;
     use serde_json::json;
 
     #[test]
     fn strict_settings() {
         assert_eq!(
-            parse::<Settings>(&json!(null)).unwrap(),
+            parse::<Settings>(&json!(null)).unwrap().policy,
             Settings::default()
         );
         let e = parse::<Settings>(&json!({"allowedUsers": "alice"})).unwrap_err();
         assert!(e.starts_with("settings.allowedUsers: invalid type"), "{e}");
         let e = parse::<Settings>(&json!({"allowedServiceAccounts": ["x"]})).unwrap_err();
         assert!(e.contains("is not namespace:name"), "{e}");
-        let e = parse::<Settings>(&json!({"fluxNamespaces": []})).unwrap_err();
-        assert!(e.starts_with("settings.fluxNamespaces"), "{e}");
         let e = parse::<Settings>(&json!({"allowedGroup": []})).unwrap_err();
         assert!(e.contains("unknown field `allowedGroup`"), "{e}");
+    }
+
+    #[test]
+    fn flux_namespaces_are_shared() {
+        let s = parse::<Settings>(&json!({"fluxNamespaces": ["gitops"]})).unwrap();
+        assert_eq!(s.identities.flux_namespaces, ["gitops"]);
+        let e = parse::<Settings>(&json!({"fluxNamespaces": [""]})).unwrap_err();
+        assert!(e.starts_with("settings.fluxNamespaces[0]"), "{e}");
     }
 }

@@ -3,18 +3,38 @@
 //! `insecure` plain-HTTP fetches and no `passCredentials` leaks, at refs the cluster may
 //! follow. In a shared source-controller every tenant's source is fetched with the same
 //! network reach, so where a source points is the boundary this policy draws.
-//!
-//! The `check_*` functions are the rules over typed objects; [`evaluate`] picks the kind
-//! and adapts them to admission.
 
 mod rules;
 mod settings;
 pub mod views;
 
-pub use rules::{
-    GitRef, check_bucket, check_git, check_helm, check_oci, effective_git_ref, evaluate,
-    origin_allowed,
-};
+use flux_kinds::FluxKind;
+use fluxgate_admission::{Policy, Scope, Typed};
+pub use rules::{GitRef, RULES, effective_git_ref, origin_allowed};
 pub use settings::{AllowedOrigins, Settings};
 
-flux_model::export_policy!(settings = Settings, rule = evaluate);
+pub const POLICY: Policy<Settings> = Policy {
+    name: "source-origin",
+    scope: Scope::TenantObjects,
+    judges: &[
+        &Typed {
+            kind: FluxKind::GitRepository.spec(),
+            check: rules::check_git,
+        },
+        &Typed {
+            kind: FluxKind::HelmRepository.spec(),
+            check: rules::check_helm,
+        },
+        &Typed {
+            kind: FluxKind::OciRepository.spec(),
+            check: rules::check_oci,
+        },
+        &Typed {
+            kind: FluxKind::Bucket.spec(),
+            check: rules::check_bucket,
+        },
+    ],
+    exempt: None,
+};
+
+fluxgate_admission::export_policy!(POLICY);

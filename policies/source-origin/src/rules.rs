@@ -1,57 +1,173 @@
 use crate::settings::{Settings, bounded_semver};
 use crate::views::{Bucket, GitRepository, HelmRepository, OciRepository};
-use flux_model::glob;
-use flux_model::kinds::source::GitRepositoryRef;
-use flux_model::origin::{Origin, OriginPrefix};
-use flux_model::{AdmissionRequest, FluxKind, ObjectRef, Verdict, Violation};
+use flux_kinds::FluxKind;
+use flux_kinds::source::GitRepositoryRef;
+use fluxgate_admission::Ctx;
+use fluxgate_matchers::glob;
+use fluxgate_matchers::origin::{Origin, OriginPrefix};
+use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
 
-const KINDS: [FluxKind; 4] = [
-    FluxKind::GitRepository,
-    FluxKind::HelmRepository,
-    FluxKind::OciRepository,
-    FluxKind::Bucket,
-];
+const GIT: KindSpec = FluxKind::GitRepository.spec();
+const HELM: KindSpec = FluxKind::HelmRepository.spec();
+const OCI: KindSpec = FluxKind::OciRepository.spec();
+const BUCKET: KindSpec = FluxKind::Bucket.spec();
+const ALL_KINDS: &[KindSpec] = &[GIT, HELM, OCI, BUCKET];
 
-/// Admission entry: picks the kind from the object (or the request's GVK for DELETE) and
-/// runs the shared review flow with that kind's rule.
-pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
-    let kind = match flux_model::review::judged_kind(request, "source-origin", &KINDS) {
-        Ok(kind) => kind,
-        Err(other_kind) => return other_kind,
-    };
-    let exempt = |obj: &ObjectRef| settings.platform_namespaces.contains(&obj.namespace);
-    use flux_model::review::review;
-    match kind {
-        FluxKind::GitRepository => review(request, kind, |r: &GitRepository, obj| {
-            if exempt(obj) {
-                Vec::new()
-            } else {
-                check_git(r, settings)
-            }
-        }),
-        FluxKind::HelmRepository => review(request, kind, |r: &HelmRepository, obj| {
-            if exempt(obj) {
-                Vec::new()
-            } else {
-                check_helm(r, settings)
-            }
-        }),
-        FluxKind::OciRepository => review(request, kind, |r: &OciRepository, obj| {
-            if exempt(obj) {
-                Vec::new()
-            } else {
-                check_oci(r, settings)
-            }
-        }),
-        _ => review(request, kind, |r: &Bucket, obj| {
-            if exempt(obj) {
-                Vec::new()
-            } else {
-                check_bucket(r, settings)
-            }
-        }),
+const fn rule(
+    id: &'static str,
+    kinds: &'static [KindSpec],
+    title: &'static str,
+    stops: &'static str,
+    on_by_default: bool,
+    setting: &'static str,
+) -> Rule {
+    Rule {
+        id,
+        severity: Severity::Deny,
+        kinds,
+        title,
+        stops,
+        on_by_default,
+        setting,
     }
 }
+
+pub const URL_MISSING: Rule = rule(
+    "origin/url-missing",
+    ALL_KINDS,
+    "A source names where it fetches from: `spec.url` (Bucket: `spec.endpoint`).",
+    "a source whose origin admission cannot judge, admitted on the strength of an empty field.",
+    true,
+    "",
+);
+pub const URL_UNPARSABLE: Rule = rule(
+    "origin/url-unparsable",
+    ALL_KINDS,
+    "The URL parses as `scheme://host[:port]/path`: no scp-like syntax, whitespace, backslashes, \
+     `.`/`..` segments or percent-encoded `.` `/` `\\`.",
+    "a URL that an allowlist check and Git or Helm would read differently \
+     (`https://github.com/acme/../evil/app`, `git@host:org/repo`).",
+    true,
+    "",
+);
+pub const URL_CREDENTIALS: Rule = rule(
+    "origin/url-credentials",
+    ALL_KINDS,
+    "The URL carries no credentials (`https://user:token@...`); they belong in `spec.secretRef`.",
+    "a token written into the object, where everyone who can read sources (and the audit log) \
+     sees it.",
+    true,
+    "",
+);
+pub const SCHEME_NOT_ALLOWED: Rule = rule(
+    "origin/scheme-not-allowed",
+    ALL_KINDS,
+    "The URL uses its kind's scheme: GitRepository `ssh://` or `https://` (`ssh://` only with \
+     `gitSshOnly`), HelmRepository `https://` (`oci://` with `type: oci`), OCIRepository \
+     `oci://`.",
+    "a source fetched with a protocol the platform did not plan for (`git://`, `file://`, HTTPS \
+     where only SSH deploy keys are audited).",
+    true,
+    "",
+);
+pub const PLAIN_HTTP: Rule = rule(
+    "origin/plain-http",
+    &[GIT, HELM, BUCKET],
+    "A URL or Bucket endpoint uses `http://` only to a host in `plainHttpHosts`.",
+    "a source fetched unencrypted, where anyone on the path can substitute what the cluster \
+     applies.",
+    true,
+    "plainHttpHosts",
+);
+pub const INSECURE: Rule = rule(
+    "origin/insecure",
+    &[HELM, OCI, BUCKET],
+    "`spec.insecure: true` (plain HTTP) only to a host in `plainHttpHosts`.",
+    "a registry or bucket fetched unencrypted, where anyone on the path can substitute what the \
+     cluster applies.",
+    true,
+    "plainHttpHosts",
+);
+pub const NOT_ALLOWED: Rule = rule(
+    "origin/not-allowed",
+    ALL_KINDS,
+    "The origin lies under one of `allowedOrigins.<kind>`, compared by scheme, host, port, user \
+     and whole path segments (a Bucket's origin is `https://<endpoint>/<bucketName>`).",
+    "a tenant pulling manifests, charts or artifacts from another organisation's repository or \
+     an arbitrary registry (`github.com.evil.io`, `acme-evil`).",
+    false,
+    "allowedOrigins",
+);
+pub const PASS_CREDENTIALS: Rule = rule(
+    "origin/pass-credentials",
+    &[HELM],
+    "A HelmRepository does not set `spec.passCredentials: true`.",
+    "Helm sending the repository's credentials to every chart host its index names.",
+    true,
+    "allowPassCredentials",
+);
+pub const PRIVATE_ORIGIN_SECRET_MISSING: Rule = rule(
+    "origin/private-origin-secret-missing",
+    &[GIT],
+    "A GitRepository under `privateGitOrigins` brings its own credentials (`spec.secretRef`, or \
+     `spec.provider` with `spec.serviceAccountName`).",
+    "a tenant reading another team's private repository with whatever the shared \
+     source-controller can reach.",
+    false,
+    "privateGitOrigins",
+);
+pub const GIT_BRANCH_NOT_ALLOWED: Rule = rule(
+    "origin/git-branch-not-allowed",
+    &[GIT],
+    "A tracked branch (no ref means `master`) matches one of `allowedGitBranches`.",
+    "a production cluster following a `staging` or feature branch anyone can push to.",
+    false,
+    "allowedGitBranches",
+);
+pub const GIT_REF_NOT_BRANCH_OR_TAG: Rule = rule(
+    "origin/git-ref-not-branch-or-tag",
+    &[GIT],
+    "With `allowedGitBranches` or `requirePinnedGitRefs`, `spec.ref.name` is a `refs/heads/` or \
+     `refs/tags/` reference.",
+    "the branch rules being bypassed through another reference (`refs/pull/7/head`).",
+    false,
+    "allowedGitBranches",
+);
+pub const GIT_REF_UNPINNED: Rule = rule(
+    "origin/git-ref-unpinned",
+    &[GIT],
+    "With `requirePinnedGitRefs`, a GitRepository follows a tag, a semver range with an upper \
+     bound or a full 40/64-hex commit, never a branch.",
+    "whatever is pushed next (or any future major release) reaching the cluster unreviewed.",
+    false,
+    "requirePinnedGitRefs",
+);
+pub const OCI_REF_UNPINNED: Rule = rule(
+    "origin/oci-ref-unpinned",
+    &[OCI],
+    "With `requirePinnedOciRefs`, an OCIRepository follows a digest or a semver range with an \
+     upper bound, never a tag (default `latest`).",
+    "a re-pushed tag replacing what the cluster runs without any change to the object.",
+    false,
+    "requirePinnedOciRefs",
+);
+
+/// Every rule of the policy, in README order.
+pub const RULES: &[&Rule] = &[
+    &URL_MISSING,
+    &URL_UNPARSABLE,
+    &URL_CREDENTIALS,
+    &SCHEME_NOT_ALLOWED,
+    &PLAIN_HTTP,
+    &INSECURE,
+    &NOT_ALLOWED,
+    &PASS_CREDENTIALS,
+    &PRIVATE_ORIGIN_SECRET_MISSING,
+    &GIT_BRANCH_NOT_ALLOWED,
+    &GIT_REF_NOT_BRANCH_OR_TAG,
+    &GIT_REF_UNPINNED,
+    &OCI_REF_UNPINNED,
+];
 
 /// `https://user:***@host/...`: a rejection message must not copy a token into audit logs.
 fn redact(url: &str) -> String {
@@ -74,10 +190,10 @@ fn check_url(
     schemes: &[&str],
     allowlist: &[String],
     settings: &Settings,
-    out: &mut Vec<Violation>,
+    out: &mut Vec<Finding>,
 ) -> Option<Origin> {
     let Some(url) = url.filter(|u| !u.is_empty()) else {
-        out.push(Violation::new(
+        out.push(URL_MISSING.at(
             field,
             "is missing",
             format!("set {field} to a {} URL", schemes.join(" or ")),
@@ -88,7 +204,7 @@ fn check_url(
     let origin = match Origin::parse(url) {
         Ok(o) => o,
         Err(e) => {
-            out.push(Violation::new(
+            out.push(URL_UNPARSABLE.at(
                 field,
                 format!("{shown:?} {e}"),
                 format!("write {field} as {}://host/path", schemes[0]),
@@ -102,22 +218,26 @@ fn check_url(
         && schemes.contains(&"https")
         && settings.plain_http_allowed(&origin.host, origin.port);
     if !schemes.contains(&origin.scheme.as_str()) && !plain_http_ok {
-        let problem = if origin.scheme == "http" {
-            format!(
+        let fix = format!("use one of the schemes [{}]", schemes.join(", "));
+        if origin.scheme == "http" {
+            let problem = format!(
                 "{shown:?} uses plain HTTP to {}, which is not in plainHttpHosts",
                 origin.host_port()
-            )
+            );
+            // Only a kind that speaks HTTPS can be relaxed by plainHttpHosts; for the others
+            // plain HTTP is just a scheme they never use.
+            out.push(if schemes.contains(&"https") {
+                PLAIN_HTTP.at(field, problem, fix)
+            } else {
+                SCHEME_NOT_ALLOWED.at(field, problem, fix)
+            });
         } else {
-            format!("{shown:?} uses scheme {:?}", origin.scheme)
-        };
-        out.push(Violation::new(
-            field,
-            problem,
-            format!("use one of the schemes [{}]", schemes.join(", ")),
-        ));
+            let problem = format!("{shown:?} uses scheme {:?}", origin.scheme);
+            out.push(SCHEME_NOT_ALLOWED.at(field, problem, fix));
+        }
     }
     if origin.has_credentials() {
-        out.push(Violation::new(
+        out.push(URL_CREDENTIALS.at(
             field,
             format!("{shown:?} carries credentials in the URL"),
             "remove them from the URL and put them in the Secret named by spec.secretRef",
@@ -132,13 +252,13 @@ fn check_allowlist(
     shown: &str,
     origin: &Origin,
     allowlist: &[String],
-    out: &mut Vec<Violation>,
+    out: &mut Vec<Finding>,
 ) {
     if allowlist.is_empty() {
         return;
     }
-    if !flux_model::origin::any_matches(&Settings::prefixes(allowlist), origin) {
-        out.push(Violation::new(
+    if !fluxgate_matchers::origin::any_matches(&Settings::prefixes(allowlist), origin) {
+        out.push(NOT_ALLOWED.at(
             field,
             format!("{shown:?} is not an allowed origin"),
             format!("use a URL under one of [{}]", allowlist.join(", ")),
@@ -150,7 +270,7 @@ fn check_insecure(
     insecure: Option<bool>,
     origin: Option<&Origin>,
     settings: &Settings,
-    out: &mut Vec<Violation>,
+    out: &mut Vec<Finding>,
 ) {
     if insecure != Some(true) {
         return;
@@ -159,7 +279,7 @@ fn check_insecure(
         return;
     }
     let host = origin.map_or_else(|| "the host".to_string(), Origin::host_port);
-    out.push(Violation::new(
+    out.push(INSECURE.at(
         "spec.insecure",
         format!("is true: the source would be fetched over plain HTTP from {host}, which is not in plainHttpHosts"),
         "remove spec.insecure and serve the source over TLS",
@@ -167,7 +287,8 @@ fn check_insecure(
 }
 
 /// Every rule a GitRepository breaks.
-pub fn check_git(repo: &GitRepository, settings: &Settings) -> Vec<Violation> {
+pub fn check_git(repo: &GitRepository, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let settings = ctx.settings;
     let spec = &repo.spec;
     let mut out = Vec::new();
     let schemes: &[&str] = if settings.git_ssh_only {
@@ -194,7 +315,7 @@ pub fn check_git(repo: &GitRepository, settings: &Settings) -> Vec<Violation> {
             && !own_identity
             && let Some(p) = private.iter().find(|p| p.matches(origin))
         {
-            out.push(Violation::new(
+            out.push(PRIVATE_ORIGIN_SECRET_MISSING.at(
                 "spec.secretRef",
                 format!(
                     "is missing for the private origin {:?} (privateGitOrigins), so the fetch would rely on whatever the shared source-controller can reach",
@@ -271,7 +392,7 @@ fn is_full_sha(c: &str) -> bool {
 fn check_git_ref(
     reference: Option<&GitRepositoryRef>,
     settings: &Settings,
-    out: &mut Vec<Violation>,
+    out: &mut Vec<Finding>,
 ) {
     let pinned_fix =
         "pin spec.ref.tag, a bounded spec.ref.semver range or a full spec.ref.commit SHA";
@@ -284,13 +405,13 @@ fn check_git_ref(
                 ""
             };
             if settings.require_pinned_git_refs {
-                out.push(Violation::new(
+                out.push(GIT_REF_UNPINNED.at(
                     field,
                     format!("tracks the branch {name:?}{default}, which moves under the cluster"),
                     pinned_fix,
                 ));
             } else if !branches.is_empty() && !glob::any_matches(branches, &name) {
-                out.push(Violation::new(
+                out.push(GIT_BRANCH_NOT_ALLOWED.at(
                     field,
                     format!("tracks the branch {name:?}{default}, which is not allowed"),
                     format!(
@@ -302,7 +423,7 @@ fn check_git_ref(
         }
         GitRef::Other(name) => {
             if settings.require_pinned_git_refs || !settings.allowed_git_branches.is_empty() {
-                out.push(Violation::new(
+                out.push(GIT_REF_NOT_BRANCH_OR_TAG.at(
                     "spec.ref.name",
                     format!("{name:?} is neither a branch nor a tag reference"),
                     "use refs/tags/<tag>, or refs/heads/<branch> for an allowed branch",
@@ -311,7 +432,7 @@ fn check_git_ref(
         }
         GitRef::Commit(c) => {
             if settings.require_pinned_git_refs && !is_full_sha(&c) {
-                out.push(Violation::new(
+                out.push(GIT_REF_UNPINNED.at(
                     "spec.ref.commit",
                     format!("{c:?} is not a full 40- or 64-character commit SHA"),
                     "write the full commit SHA",
@@ -320,7 +441,7 @@ fn check_git_ref(
         }
         GitRef::Semver(range) => {
             if settings.require_pinned_git_refs && !bounded_semver(&range) {
-                out.push(Violation::new(
+                out.push(GIT_REF_UNPINNED.at(
                     "spec.ref.semver",
                     format!("{range:?} is not a semver range with an upper bound, so any future release is taken"),
                     "bound the range above, e.g. \">=1.2.0 <2.0.0\" or \"~1.2\"",
@@ -332,7 +453,8 @@ fn check_git_ref(
 }
 
 /// Every rule a HelmRepository breaks.
-pub fn check_helm(repo: &HelmRepository, settings: &Settings) -> Vec<Violation> {
+pub fn check_helm(repo: &HelmRepository, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let settings = ctx.settings;
     let spec = &repo.spec;
     let mut out = Vec::new();
     let oci = spec.repository_type.as_deref() == Some("oci");
@@ -347,7 +469,7 @@ pub fn check_helm(repo: &HelmRepository, settings: &Settings) -> Vec<Violation> 
     );
     check_insecure(spec.insecure, origin.as_ref(), settings, &mut out);
     if spec.pass_credentials == Some(true) && !settings.allow_pass_credentials {
-        out.push(Violation::new(
+        out.push(PASS_CREDENTIALS.at(
             "spec.passCredentials",
             "is true: the repository credentials are sent to every host the index points charts at",
             "remove spec.passCredentials, or host the charts on the repository's own domain",
@@ -357,7 +479,8 @@ pub fn check_helm(repo: &HelmRepository, settings: &Settings) -> Vec<Violation> 
 }
 
 /// Every rule an OCIRepository breaks.
-pub fn check_oci(repo: &OciRepository, settings: &Settings) -> Vec<Violation> {
+pub fn check_oci(repo: &OciRepository, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let settings = ctx.settings;
     let spec = &repo.spec;
     let mut out = Vec::new();
     let origin = check_url(
@@ -379,7 +502,7 @@ pub fn check_oci(repo: &OciRepository, settings: &Settings) -> Vec<Violation> {
         // source-controller's precedence: digest, then semver, then tag (default `latest`).
         if set(&r.digest).is_none() {
             match set(&r.semver) {
-                Some(range) if !bounded_semver(&range) => out.push(Violation::new(
+                Some(range) if !bounded_semver(&range) => out.push(OCI_REF_UNPINNED.at(
                     "spec.ref.semver",
                     format!("{range:?} is not a semver range with an upper bound, so any future release is taken"),
                     "bound the range above, or pin spec.ref.digest",
@@ -390,7 +513,7 @@ pub fn check_oci(repo: &OciRepository, settings: &Settings) -> Vec<Violation> {
                         Some(t) => ("spec.ref.tag", t),
                         None => ("spec.ref", "latest".to_string()),
                     };
-                    out.push(Violation::new(
+                    out.push(OCI_REF_UNPINNED.at(
                         field,
                         format!("follows the mutable tag {tag:?}"),
                         "pin spec.ref.digest (sha256:...) or a bounded spec.ref.semver range",
@@ -404,13 +527,14 @@ pub fn check_oci(repo: &OciRepository, settings: &Settings) -> Vec<Violation> {
 
 /// Every rule a Bucket breaks. Its origin is `https://<endpoint>/<bucketName>`
 /// (`http://` with `insecure: true`), which is what `allowedOrigins.bucket` lists.
-pub fn check_bucket(bucket: &Bucket, settings: &Settings) -> Vec<Violation> {
+pub fn check_bucket(bucket: &Bucket, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let settings = ctx.settings;
     let spec = &bucket.spec;
     let mut out = Vec::new();
     let endpoint = spec.endpoint.as_deref().unwrap_or("");
     let name = spec.bucket_name.as_deref().unwrap_or("");
     if endpoint.is_empty() {
-        out.push(Violation::new(
+        out.push(URL_MISSING.at(
             "spec.endpoint",
             "is missing",
             "set spec.endpoint to the storage host",
@@ -431,7 +555,7 @@ pub fn check_bucket(bucket: &Bucket, settings: &Settings) -> Vec<Violation> {
     let origin = match Origin::parse(&url) {
         Ok(o) => o,
         Err(e) => {
-            out.push(Violation::new(
+            out.push(URL_UNPARSABLE.at(
                 "spec.endpoint",
                 format!("{:?} with bucket {name:?} {e}", redact(endpoint)),
                 "set spec.endpoint to host or host:port and spec.bucketName to the bucket",
@@ -443,7 +567,7 @@ pub fn check_bucket(bucket: &Bucket, settings: &Settings) -> Vec<Violation> {
         && spec.insecure != Some(true)
         && !settings.plain_http_allowed(&origin.host, origin.port)
     {
-        out.push(Violation::new(
+        out.push(PLAIN_HTTP.at(
             "spec.endpoint",
             format!(
                 "{endpoint:?} uses plain HTTP to {}, which is not in plainHttpHosts",
@@ -452,14 +576,14 @@ pub fn check_bucket(bucket: &Bucket, settings: &Settings) -> Vec<Violation> {
             "use an https endpoint",
         ));
     } else if !matches!(origin.scheme.as_str(), "http" | "https") {
-        out.push(Violation::new(
+        out.push(SCHEME_NOT_ALLOWED.at(
             "spec.endpoint",
             format!("{endpoint:?} uses scheme {:?}", origin.scheme),
             "write the endpoint as host or host:port",
         ));
     }
     if origin.has_credentials() {
-        out.push(Violation::new(
+        out.push(URL_CREDENTIALS.at(
             "spec.endpoint",
             format!("{:?} carries credentials", redact(endpoint)),
             "remove them and put them in the Secret named by spec.secretRef",
@@ -489,6 +613,8 @@ pub fn origin_allowed(allowlist: &[String], url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::POLICY;
+    use fluxgate_admission::flow::review_create;
     use serde_json::json;
 
     fn git_ref(v: serde_json::Value) -> GitRef {
@@ -542,28 +668,196 @@ mod tests {
         assert_eq!(redact("no scheme@x"), "no scheme@x");
     }
 
+    /// The rule ids a `kind` source with `spec` gets under `settings`, through the whole flow.
+    fn rules(kind: &str, spec: serde_json::Value, settings: serde_json::Value) -> Vec<String> {
+        let source = json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": kind,
+            "metadata": {"name": "s", "namespace": "team-a"}, "spec": spec
+        });
+        let tenant = "system:serviceaccount:team-a:flux";
+        let verdict = review_create(&POLICY, source, tenant, settings);
+        verdict
+            .findings
+            .iter()
+            .map(|f| f.rule.to_string())
+            .collect()
+    }
+
     #[test]
     fn bucket_origin_is_endpoint_and_bucket() {
-        let settings: Settings = serde_json::from_value(json!({
-            "allowedOrigins": {"bucket": ["https://s3.amazonaws.com/acme"]}
-        }))
-        .unwrap();
-        let bucket = |endpoint: &str, name: &str| -> Bucket {
-            serde_json::from_value(json!({"spec": {"endpoint": endpoint, "bucketName": name}}))
-                .unwrap()
+        let settings = json!({"allowedOrigins": {"bucket": ["https://s3.amazonaws.com/acme"]}});
+        let bucket = |endpoint: &str, name: &str| {
+            let spec = json!({"endpoint": endpoint, "bucketName": name});
+            rules("Bucket", spec, settings.clone())
         };
-        assert!(check_bucket(&bucket("S3.amazonaws.com:443", "acme"), &settings).is_empty());
+        assert!(bucket("S3.amazonaws.com:443", "acme").is_empty());
         assert_eq!(
-            check_bucket(&bucket("s3.amazonaws.com", "acme-evil"), &settings).len(),
-            1
+            bucket("s3.amazonaws.com", "acme-evil"),
+            ["origin/not-allowed"]
         );
         assert_eq!(
-            check_bucket(&bucket("s3.amazonaws.com", "acme/../x"), &settings).len(),
-            1
+            bucket("s3.amazonaws.com", "acme/../x"),
+            ["origin/url-unparsable"]
         );
         assert_eq!(
-            check_bucket(&bucket("http://s3.amazonaws.com", "acme"), &settings).len(),
-            2
+            bucket("http://s3.amazonaws.com", "acme"),
+            ["origin/plain-http", "origin/not-allowed"]
         );
+        assert_eq!(bucket("", "acme"), ["origin/url-missing"]);
+        assert_eq!(
+            bucket("ftp://s3.amazonaws.com", "acme"),
+            ["origin/scheme-not-allowed", "origin/not-allowed"]
+        );
+        let insecure = json!({"endpoint": "minio.local", "bucketName": "b", "insecure": true});
+        assert_eq!(
+            rules("Bucket", insecure.clone(), json!(null)),
+            ["origin/insecure"]
+        );
+        let minio = json!({"plainHttpHosts": ["minio.local"]});
+        assert!(rules("Bucket", insecure, minio).is_empty());
+    }
+
+    #[test]
+    fn git_urls() {
+        let git = |url: &str, settings: serde_json::Value| {
+            rules("GitRepository", json!({"url": url}), settings)
+        };
+        assert!(git("ssh://git@github.com/acme/app", json!(null)).is_empty());
+        assert_eq!(git("", json!(null)), ["origin/url-missing"]);
+        assert_eq!(
+            git("git@github.com:acme/app.git", json!(null)),
+            ["origin/url-unparsable"]
+        );
+        assert_eq!(
+            git("https://u:t@github.com/acme/app", json!(null)),
+            ["origin/url-credentials"]
+        );
+        assert_eq!(
+            git("http://gitea.local/acme/app", json!(null)),
+            ["origin/plain-http"]
+        );
+        assert!(
+            git(
+                "http://gitea.local/acme/app",
+                json!({"plainHttpHosts": ["gitea.local"]})
+            )
+            .is_empty()
+        );
+        let ssh_only = json!({"gitSshOnly": true, "plainHttpHosts": ["gitea.local"]});
+        assert_eq!(
+            git("https://github.com/acme/app", ssh_only.clone()),
+            ["origin/scheme-not-allowed"]
+        );
+        assert_eq!(
+            git("http://gitea.local/acme/app", ssh_only),
+            ["origin/scheme-not-allowed"]
+        );
+        let acme = json!({"allowedOrigins": {"gitRepository": ["https://github.com/acme/"]}});
+        assert_eq!(
+            git("https://github.com/acme-evil/app", acme),
+            ["origin/not-allowed"]
+        );
+        let private = json!({"privateGitOrigins": ["https://github.com/acme/"]});
+        assert_eq!(
+            git("https://github.com/acme/app", private.clone()),
+            ["origin/private-origin-secret-missing"]
+        );
+        let with_secret =
+            json!({"url": "https://github.com/acme/app", "secretRef": {"name": "key"}});
+        assert!(rules("GitRepository", with_secret, private).is_empty());
+    }
+
+    #[test]
+    fn git_refs() {
+        let git = |reference: serde_json::Value, settings: serde_json::Value| {
+            let spec = json!({"url": "https://github.com/acme/app", "ref": reference});
+            rules("GitRepository", spec, settings)
+        };
+        let main_only = json!({"allowedGitBranches": ["main", "release-*"]});
+        assert!(git(json!({"branch": "release-1"}), main_only.clone()).is_empty());
+        assert_eq!(
+            git(json!({"branch": "staging"}), main_only.clone()),
+            ["origin/git-branch-not-allowed"]
+        );
+        assert_eq!(
+            git(json!({"name": "refs/pull/7/head"}), main_only.clone()),
+            ["origin/git-ref-not-branch-or-tag"]
+        );
+        assert!(git(json!({"tag": "v1"}), main_only).is_empty());
+        assert!(git(json!({"name": "refs/pull/7/head"}), json!(null)).is_empty());
+        let pinned = json!({"requirePinnedGitRefs": true});
+        assert_eq!(
+            git(json!({"branch": "main"}), pinned.clone()),
+            ["origin/git-ref-unpinned"]
+        );
+        assert_eq!(
+            git(json!({"commit": "abc123"}), pinned.clone()),
+            ["origin/git-ref-unpinned"]
+        );
+        assert_eq!(
+            git(json!({"semver": ">=1.0.0"}), pinned.clone()),
+            ["origin/git-ref-unpinned"]
+        );
+        assert!(git(json!({"semver": "~1.2"}), pinned.clone()).is_empty());
+        assert!(git(json!({"commit": "a".repeat(40)}), pinned).is_empty());
+    }
+
+    #[test]
+    fn helm_and_oci() {
+        let helm = json!({"url": "https://charts.acme.io/", "passCredentials": true});
+        assert_eq!(
+            rules("HelmRepository", helm.clone(), json!(null)),
+            ["origin/pass-credentials"]
+        );
+        assert!(
+            rules(
+                "HelmRepository",
+                helm,
+                json!({"allowPassCredentials": true})
+            )
+            .is_empty()
+        );
+        let oci_url = json!({"url": "oci://ghcr.io/acme/charts"});
+        assert_eq!(
+            rules("HelmRepository", oci_url, json!(null)),
+            ["origin/scheme-not-allowed"]
+        );
+        let insecure = json!({"url": "oci://ghcr.io/acme/app", "insecure": true});
+        assert_eq!(
+            rules("OCIRepository", insecure, json!(null)),
+            ["origin/insecure"]
+        );
+        let plain = json!({"url": "http://ghcr.io/acme/app"});
+        let hosts = json!({"plainHttpHosts": ["ghcr.io"]});
+        assert_eq!(
+            rules("OCIRepository", plain, hosts),
+            ["origin/scheme-not-allowed"]
+        );
+        let pinned = json!({"requirePinnedOciRefs": true});
+        let tag = json!({"url": "oci://ghcr.io/acme/app", "ref": {"tag": "latest"}});
+        assert_eq!(
+            rules("OCIRepository", tag, pinned.clone()),
+            ["origin/oci-ref-unpinned"]
+        );
+        let digest = json!({"url": "oci://ghcr.io/acme/app", "ref": {"digest": "sha256:0"}});
+        assert!(rules("OCIRepository", digest, pinned).is_empty());
+    }
+
+    #[test]
+    fn platform_namespaces_are_exempt() {
+        let source = json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+            "metadata": {"name": "s", "namespace": "flux-system"}, "spec": {"url": "http://x/y"}
+        });
+        let verdict = review_create(&POLICY, source, "admin", json!(null));
+        assert!(verdict.findings.is_empty());
+    }
+
+    #[test]
+    fn rule_ids_are_unique_and_prefixed() {
+        for (i, rule) in RULES.iter().enumerate() {
+            assert!(rule.id.starts_with("origin/"), "{}", rule.id);
+            assert!(RULES[..i].iter().all(|r| r.id != rule.id), "{}", rule.id);
+        }
     }
 }

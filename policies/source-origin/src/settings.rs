@@ -1,13 +1,11 @@
-use flux_model::PolicySettings;
-use flux_model::origin::{self, OriginPrefix};
-use flux_model::semver_range::Constraint;
+use fluxgate_admission::PolicySettings;
+use fluxgate_matchers::origin::{self, OriginPrefix};
+use fluxgate_matchers::semver_range::Constraint;
 use serde::Deserialize;
 
 #[derive(Deserialize, Debug, Clone, Default, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Settings {
-    /// Namespaces whose sources belong to the platform and are not checked.
-    pub platform_namespaces: Vec<String>,
     /// Origin prefixes per kind; an empty list leaves that kind's origin unrestricted.
     pub allowed_origins: AllowedOrigins,
     /// GitRepository URLs must use `ssh://` (no `https://`).
@@ -58,8 +56,7 @@ impl AllowedOrigins {
 impl PolicySettings for Settings {
     fn validate(&self) -> Result<(), String> {
         let o = &self.allowed_origins;
-        flux_model::settings::no_blank_entries(&[
-            ("platformNamespaces", &self.platform_namespaces),
+        fluxgate_admission::settings::no_blank_entries(&[
             ("plainHttpHosts", &self.plain_http_hosts),
             ("privateGitOrigins", &self.private_git_origins),
             ("allowedGitBranches", &self.allowed_git_branches),
@@ -123,15 +120,18 @@ pub fn bounded_semver(range: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flux_model::settings::parse;
+    use fluxgate_admission::settings::parse;
     use serde_json::json;
 
     #[test]
     fn strict_settings() {
         assert_eq!(
-            parse::<Settings>(&json!(null)).unwrap(),
+            parse::<Settings>(&json!(null)).unwrap().policy,
             Settings::default()
         );
+        // platformNamespaces is the shared identity setting now, no longer this policy's own.
+        let s = parse::<Settings>(&json!({"platformNamespaces": ["infra"]})).unwrap();
+        assert_eq!(s.identities.platform_namespaces, ["infra"]);
         let e = parse::<Settings>(&json!({"gitSshOnly": "yes"})).unwrap_err();
         assert!(e.starts_with("settings.gitSshOnly: invalid type"), "{e}");
         let e = parse::<Settings>(&json!({"allowedOrigins": {"git": []}})).unwrap_err();
@@ -154,7 +154,9 @@ mod tests {
         );
         let e = parse::<Settings>(&json!({"plainHttpHosts": ["http://x"]})).unwrap_err();
         assert!(e.starts_with("settings.plainHttpHosts[0]"), "{e}");
-        let s: Settings = parse(&json!({"plainHttpHosts": ["Minio.local", "gitea:3000"]})).unwrap();
+        let s = parse::<Settings>(&json!({"plainHttpHosts": ["Minio.local", "gitea:3000"]}))
+            .unwrap()
+            .policy;
         assert!(s.plain_http_allowed("minio.local", None));
         assert!(s.plain_http_allowed("minio.local", Some(80)));
         assert!(!s.plain_http_allowed("minio.local", Some(9000)));

@@ -1,13 +1,13 @@
 //! Narrow typed views of the four source kinds: only the fields this policy reads.
 //!
-//! flux-model's full views type-check every field, and deserialising four of them costs
+//! flux-kinds' full views type-check every field, and deserialising four of them costs
 //! about 20 KB of wasm each, which would put this policy over the size budget. The fields
 //! read here keep the same names and types, so `spec.insecure: "true"` is still refused
 //! with its path; fields not read here are left to the API server's schema validation.
 
-use flux_model::Resource;
-use flux_model::kinds::source::GitRepositoryRef;
-use flux_model::object::LocalObjectReference;
+use flux_kinds::Resource;
+use flux_kinds::object::LocalObjectReference;
+use flux_kinds::source::{GitRepositoryRef, OciRepositoryRef};
 use serde::Deserialize;
 
 pub type GitRepository = Resource<GitSpec>;
@@ -41,7 +41,7 @@ pub struct HelmSpec {
 pub struct OciSpec {
     pub url: Option<String>,
     #[serde(rename = "ref")]
-    pub reference: Option<flux_model::kinds::source::OciRepositoryRef>,
+    pub reference: Option<OciRepositoryRef>,
     pub insecure: Option<bool>,
 }
 

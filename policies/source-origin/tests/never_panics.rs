@@ -1,11 +1,14 @@
 //! The rules answer every input with a verdict, never a panic: a panic in a policy is a
 //! trap, and a trap is a 500 for the API server.
 
-use flux_model::origin::{Origin, OriginPrefix};
-use flux_model::testing::{json_tree, operation, request};
+use fluxgate_admission::MemoryCluster;
+use fluxgate_admission::flow::review;
+use fluxgate_admission::settings::{Settings, parse};
+use fluxgate_admission::testing::{json_tree, operation, request};
+use fluxgate_matchers::origin::{Origin, OriginPrefix};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use source_origin::{Settings, evaluate, origin_allowed};
+use source_origin::{POLICY, origin_allowed};
 
 fn url() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -45,8 +48,8 @@ fn spec() -> impl Strategy<Value = Value> {
     )
 }
 
-fn settings() -> Settings {
-    serde_json::from_value(json!({
+fn settings() -> Settings<source_origin::Settings> {
+    parse(&json!({
         "allowedOrigins": {
             "gitRepository": ["ssh://git@github.com/acme/"],
             "helmRepository": ["oci://ghcr.io/acme/"],
@@ -64,7 +67,7 @@ fn settings() -> Settings {
 
 proptest! {
     #[test]
-    fn evaluate_never_panics(
+    fn review_never_panics(
         kind in prop_oneof![Just("GitRepository"), Just("HelmRepository"), Just("OCIRepository"), Just("Bucket"), Just("Other")],
         version in prop_oneof![Just("v1"), Just("v1beta1"), Just("v1beta2"), Just("v9")],
         op in operation(),
@@ -79,12 +82,13 @@ proptest! {
         let object = json!({"apiVersion": format!("source.toolkit.fluxcd.io/{version}"), "kind": kind,
                             "metadata": {"name": "x", "namespace": "team-a"}, "spec": spec});
         let request = request(op, "team-a", object.clone(), object);
-        let verdict = evaluate(&request, &settings());
+        let cluster = MemoryCluster::default();
+        let verdict = review(&POLICY, &request, &settings(), &cluster);
         // DELETE is never denied: Flux's prune and garbage collection must always work.
         if op == "DELETE" {
             prop_assert!(verdict.is_accepted());
         }
-        let _ = evaluate(&request, &Settings::default());
+        let _ = review(&POLICY, &request, &Settings::default(), &cluster);
     }
 
     #[test]
