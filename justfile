@@ -169,3 +169,7 @@ lint:
 # Regenerate docs/rules.md (the rule catalogue) from the rules declared in the code.
 rules:
     FLUXGATE_BLESS=1 cargo test --locked -q -p fluxgate-testkit --test catalogue
+
+# Regenerate the READMEs' generated parts: rule-id tables, example deny messages, module sizes.
+readmes: build
+    FLUXGATE_BLESS=1 cargo test --locked -q -p fluxgate-testkit --test readmes

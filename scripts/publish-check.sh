@@ -49,7 +49,7 @@ for dir in policies/*/fixtures; do
   args=(-r "$work/run-$policy/request.json" --settings-path "$work/run-$policy/settings.json"
         --cluster-state "$work/run-$policy/cluster.json" --allow-context-aware
         --metadata-path "policies/$policy/metadata.yml")
-  plain=$(./target/debug/fluxgate run "target/wasm32-wasip1/release/${policy//-/_}.wasm" "${args[@]}" 2>/dev/null)
+  plain=$(./target/debug/fluxgate run "target/policies/$policy.wasm" "${args[@]}" 2>/dev/null)
   annotated=$(./target/debug/fluxgate run "target/annotated/$policy.wasm" "${args[@]}" 2>/dev/null)
   [ "$plain" = "$annotated" ] || { echo "$policy: fluxgate run differs on the annotated module" >&2; exit 1; }
   grep -q '"allowed":false' <<<"$annotated"

@@ -15,18 +15,39 @@ fn entry(policy: &'static str, rules: &[&'static Rule]) -> PolicyRules {
 /// The policies in the order the README lists them.
 pub fn policies() -> Vec<PolicyRules> {
     vec![
-        entry(git_commit_verification::POLICY.name, git_commit_verification::RULES),
+        entry(
+            git_commit_verification::POLICY.name,
+            git_commit_verification::RULES,
+        ),
         entry(source_origin::POLICY.name, source_origin::RULES),
         entry(
             artifact_signature_verification::POLICY.name,
             artifact_signature_verification::RULES,
         ),
-        entry(image_automation_guard::POLICY.name, image_automation_guard::RULES),
-        entry(kustomization_boundaries::POLICY.name, kustomization_boundaries::RULES),
-        entry(helmrelease_boundaries::POLICY.name, helmrelease_boundaries::RULES),
-        entry(tenant_cluster_scope::POLICY.name, tenant_cluster_scope::RULES),
-        entry(flux_rbac_least_privilege::POLICY.name, flux_rbac_least_privilege::RULES),
-        entry(flux_secrets_isolation::POLICY.name, flux_secrets_isolation::RULES),
+        entry(
+            image_automation_guard::POLICY.name,
+            image_automation_guard::RULES,
+        ),
+        entry(
+            kustomization_boundaries::POLICY.name,
+            kustomization_boundaries::RULES,
+        ),
+        entry(
+            helmrelease_boundaries::POLICY.name,
+            helmrelease_boundaries::RULES,
+        ),
+        entry(
+            tenant_cluster_scope::POLICY.name,
+            tenant_cluster_scope::RULES,
+        ),
+        entry(
+            flux_rbac_least_privilege::POLICY.name,
+            flux_rbac_least_privilege::RULES,
+        ),
+        entry(
+            flux_secrets_isolation::POLICY.name,
+            flux_secrets_isolation::RULES,
+        ),
     ]
 }
 

@@ -3,7 +3,7 @@
 //! wasm policies with the host library ([`runner`]); every policy's rule list for the
 //! catalogue ([`catalogue`]).
 
-// pub mod catalogue; (enabled once every policy is converted)
+pub mod catalogue;
 pub mod fixture;
 pub mod runner;
 pub mod schema;

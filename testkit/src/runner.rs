@@ -4,9 +4,9 @@ use crate::fixture::Fixture;
 use crate::schema::CrdSchemas;
 use fluxgate_protocol::admission::AdmissionResponse;
 use fluxgate_protocol::explain::PolicyFinding;
-use fluxgate_runtime::policy::{self, Policy};
-use fluxgate_runtime::capabilities::{ClusterState, EvaluationContext, LogSink};
 use fluxgate_protocol::metadata::Metadata;
+use fluxgate_runtime::capabilities::{ClusterState, EvaluationContext, LogSink};
+use fluxgate_runtime::policy::{self, Policy};
 use fluxgate_runtime::runtime::{Limits, Runtime};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -20,8 +20,14 @@ pub struct PolicyUnderTest {
 }
 
 impl PolicyUnderTest {
-    /// The release module `just build` produces.
+    /// The module `just build` produces (post-link optimised: what ships).
     pub fn wasm_path(&self, root: &Path) -> PathBuf {
+        root.join("target/policies")
+            .join(format!("{}.wasm", self.name))
+    }
+
+    /// The module as the linker left it, before `scripts/optimize.sh`.
+    pub fn linked_wasm_path(&self, root: &Path) -> PathBuf {
         root.join("target/wasm32-wasip1/release")
             .join(format!("{}.wasm", self.name.replace('-', "_")))
     }

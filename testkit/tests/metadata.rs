@@ -4,8 +4,8 @@
 
 use flux_kinds::FluxKind;
 use fluxgate_cli::annotate::REQUIRED_ANNOTATIONS;
-use fluxgate_protocol::metadata::Metadata;
 use fluxgate_cli::package;
+use fluxgate_protocol::metadata::Metadata;
 use fluxgate_testkit::runner;
 use std::path::Path;
 

@@ -3,10 +3,10 @@
 //! and ArtifactHub files are what the generators produce and validate against the real
 //! Kubewarden CRDs, and the release workflow only runs recipes the local checks run.
 
-use fluxgate_runtime::policy::{self, Policy};
 use fluxgate_cli::annotate::{self, AnnotateInput};
-use fluxgate_protocol::metadata::Metadata;
 use fluxgate_cli::package::{self, PolicySource};
+use fluxgate_protocol::metadata::Metadata;
+use fluxgate_runtime::policy::{self, Policy};
 use fluxgate_runtime::runtime::{Limits, Runtime};
 use fluxgate_testkit::runner::{self, PolicyUnderTest, Replayer};
 use fluxgate_testkit::schema::CrdSchemas;

@@ -2,8 +2,8 @@
 //! well-formed ValidationResponse (or SettingsValidationResponse) from the real wasm.
 //! Needs the release modules (`just build`).
 
-use fluxgate_runtime::policy::Policy;
 use fluxgate_runtime::capabilities::EvaluationContext;
+use fluxgate_runtime::policy::Policy;
 use fluxgate_runtime::runtime::{Limits, Runtime};
 use fluxgate_testkit::runner;
 use kubewarden_policy_sdk::response::ValidationResponse;

@@ -6,10 +6,10 @@
 //! the `io.kubewarden.metadata` custom section in the JSON form kwctl writes. policy-server
 //! refuses waPC modules without that section.
 
-use fluxgate_runtime::policy::{self, Policy};
-use fluxgate_protocol::metadata::{CUSTOM_SECTION, Metadata};
-use fluxgate_runtime::runtime::Runtime;
 use anyhow::{Context, bail, ensure};
+use fluxgate_protocol::metadata::{CUSTOM_SECTION, Metadata};
+use fluxgate_runtime::policy::{self, Policy};
+use fluxgate_runtime::runtime::Runtime;
 use serde_json::Value;
 use std::collections::BTreeSet;
 

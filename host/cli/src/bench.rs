@@ -7,8 +7,8 @@
 //! unnoticed.
 
 use fluxgate_protocol::admission::{AdmissionRequest, AdmissionResponse};
-use fluxgate_runtime::policy::{self, Policy};
 use fluxgate_runtime::capabilities::EvaluationContext;
+use fluxgate_runtime::policy::{self, Policy};
 use fluxgate_runtime::runtime::Runtime;
 use serde::Serialize;
 use serde_json::Value;

@@ -4,14 +4,14 @@
 //! file, unreadable request, invalid settings, module that cannot load), 2 usage error.
 
 use clap::{Args, Parser, Subcommand};
-use fluxgate_protocol::admission::AdmissionRequest;
-use fluxgate_runtime::policy::{self, Policy};
 use fluxgate_cli::bench::{self, BenchOptions};
-use fluxgate_runtime::capabilities::{ClusterState, EvaluationContext, LogSink};
-use fluxgate_protocol::metadata::Metadata;
 use fluxgate_cli::package::{self, PolicySource};
-use fluxgate_runtime::runtime::{Limits, Runtime};
 use fluxgate_cli::{annotate, oci};
+use fluxgate_protocol::admission::AdmissionRequest;
+use fluxgate_protocol::metadata::Metadata;
+use fluxgate_runtime::capabilities::{ClusterState, EvaluationContext, LogSink};
+use fluxgate_runtime::policy::{self, Policy};
+use fluxgate_runtime::runtime::{Limits, Runtime};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

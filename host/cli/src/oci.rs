@@ -6,8 +6,8 @@
 //! metadata's single-line annotations on the manifest. Pull accepts only that layer type and
 //! checks the layer's sha256 against the manifest.
 
-use fluxgate_protocol::metadata::Metadata;
 use anyhow::{Context, bail, ensure};
+use fluxgate_protocol::metadata::Metadata;
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
 use oci_client::manifest::OciImageManifest;
 use oci_client::secrets::RegistryAuth;

@@ -2,8 +2,8 @@
 //! the `ClusterAdmissionPolicy` that deploys it and the ArtifactHub package description.
 //! Field mapping follows `kwctl scaffold manifest` and `kwctl scaffold artifacthub`.
 
-use fluxgate_protocol::metadata::{ContextAwareResource, Metadata};
 use anyhow::{Context, ensure};
+use fluxgate_protocol::metadata::{ContextAwareResource, Metadata};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -14,7 +14,7 @@ fn data(name: &str) -> PathBuf {
 
 fn policy() -> PathBuf {
     let wasm = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/wasm32-wasip1/release/git_commit_verification.wasm");
+        .join("../../target/policies/git-commit-verification.wasm");
     assert!(
         wasm.exists(),
         "{} is missing: run `just build` first",

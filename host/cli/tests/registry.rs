@@ -7,8 +7,8 @@
 //! corrupt module are all refused with a clear error and a non-zero exit.
 
 use fluxgate_cli::annotate::{self, AnnotateInput};
-use fluxgate_protocol::metadata::Metadata;
 use fluxgate_cli::oci::{self, RegistryOptions, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE};
+use fluxgate_protocol::metadata::Metadata;
 use fluxgate_runtime::runtime::{Limits, Runtime};
 use serde_json::Value;
 use std::net::{TcpListener, TcpStream};
@@ -115,8 +115,8 @@ fn policies() -> Vec<(String, PathBuf)> {
 
 fn wasm_of(name: &str) -> Vec<u8> {
     let path = repo_root()
-        .join("target/wasm32-wasip1/release")
-        .join(format!("{}.wasm", name.replace('-', "_")));
+        .join("target/policies")
+        .join(format!("{name}.wasm"));
     std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e}: run `just build` first", path.display()))
 }
@@ -323,7 +323,7 @@ fn base64_basic(user: &str, password: &str) -> String {
 #[test]
 fn bad_input_gives_clear_errors_and_a_failing_exit() {
     let registry = Registry::start("errors", None);
-    let plain = repo_root().join("target/wasm32-wasip1/release/git_commit_verification.wasm");
+    let plain = repo_root().join("target/policies/git-commit-verification.wasm");
     let plain = plain.to_str().unwrap();
 
     // An unannotated module: policy-server would refuse it, so push does too.

@@ -206,7 +206,9 @@ pub fn validate_payload(request: &AdmissionRequest, settings: &Value) -> Result<
 /// The AdmissionResponse for the bytes a policy answered to `validate`.
 pub fn response_from_answer(request: &AdmissionRequest, bytes: &[u8]) -> AdmissionResponse {
     match serde_json::from_slice::<ValidationResponse>(bytes) {
-        Ok(answer) => AdmissionResponse::from_policy(&request.uid, request.object.as_ref(), &answer),
+        Ok(answer) => {
+            AdmissionResponse::from_policy(&request.uid, request.object.as_ref(), &answer)
+        }
         Err(e) => AdmissionResponse::reject_internal_server_error(
             &request.uid,
             format!("cannot deserialize policy response: {e}"),

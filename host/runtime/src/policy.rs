@@ -80,7 +80,9 @@ pub fn validate_on(
 /// How a failed guest call answers, as policy-server maps it.
 fn failed_call(request: &AdmissionRequest, e: WapcError) -> AdmissionResponse {
     match e {
-        WapcError::GuestCallFailure(m) if m.contains(DEADLINE_MESSAGE) => deadline_response(request),
+        WapcError::GuestCallFailure(m) if m.contains(DEADLINE_MESSAGE) => {
+            deadline_response(request)
+        }
         e => AdmissionResponse::reject_internal_server_error(&request.uid, e),
     }
 }
@@ -111,7 +113,10 @@ pub fn explain(
     };
     match instance.call(EXPLAIN_OPERATION, &payload) {
         Ok(bytes) => Explained::from_answer(request, &bytes).unwrap_or_else(|e| {
-            Explained::response_only(AdmissionResponse::reject_internal_server_error(&request.uid, e))
+            Explained::response_only(AdmissionResponse::reject_internal_server_error(
+                &request.uid,
+                e,
+            ))
         }),
         Err(WapcError::GuestCallFailure(m)) if m.contains("No handler registered") => {
             Explained::response_only(validate(runtime, policy, ctx, request, settings))

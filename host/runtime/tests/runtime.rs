@@ -3,8 +3,8 @@
 //! crashes the host; it becomes a 500 rejection worded like policy-evaluator's.
 
 use fluxgate_protocol::admission::AdmissionRequest;
-use fluxgate_runtime::policy::{self, Policy};
 use fluxgate_runtime::capabilities::{ClusterState, EvaluationContext, LogSink};
+use fluxgate_runtime::policy::{self, Policy};
 use fluxgate_runtime::runtime::{Limits, Runtime};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -154,10 +154,7 @@ fn accepting_policy_round_trip() {
         json!({"uid": "u-1", "allowed": true, "auditAnnotations": null, "warnings": ["accept-all"]})
     );
     assert!(policy::validate_settings(&rt, &policy, ctx(), &Value::Null).valid);
-    assert_eq!(
-        policy::protocol_version(&rt, &policy, ctx()).unwrap(),
-        "v1"
-    );
+    assert_eq!(policy::protocol_version(&rt, &policy, ctx()).unwrap(), "v1");
 }
 
 #[test]

@@ -236,13 +236,18 @@ pub fn review<P>(
         Scope::TenantObjects if settings.identities.is_platform_namespace(&obj.namespace) => {
             return Verdict::accept(obj);
         }
-        Scope::TenantWriters(tenant_of) => match tenant_of(&settings.identities, &request.user_info, cluster) {
-            None => return Verdict::accept(obj),
-            tenant => tenant,
-        },
+        Scope::TenantWriters(tenant_of) => {
+            match tenant_of(&settings.identities, &request.user_info, cluster) {
+                None => return Verdict::accept(obj),
+                tenant => tenant,
+            }
+        }
         _ => None,
     };
-    if policy.exempt.is_some_and(|exempt| exempt(&obj, &settings.policy)) {
+    if policy
+        .exempt
+        .is_some_and(|exempt| exempt(&obj, &settings.policy))
+    {
         return Verdict::accept(obj);
     }
     let ctx = Ctx {
@@ -413,16 +418,28 @@ mod tests {
 
     #[test]
     fn update_without_spec_change_passes() {
-        let same = request("UPDATE", repo(json!({"url": "x"})), repo(json!({"url": "x"})));
+        let same = request(
+            "UPDATE",
+            repo(json!({"url": "x"})),
+            repo(json!({"url": "x"})),
+        );
         assert!(run(&same).is_accepted());
-        let changed = request("UPDATE", repo(json!({"url": "y"})), repo(json!({"url": "x"})));
+        let changed = request(
+            "UPDATE",
+            repo(json!({"url": "y"})),
+            repo(json!({"url": "x"})),
+        );
         let v = run(&changed);
         assert_eq!(v.findings[0].rule, "t/always");
     }
 
     #[test]
     fn wrong_types_name_the_path() {
-        let v = run(&request("CREATE", repo(json!({"verify": {"mode": 3}})), json!(null)));
+        let v = run(&request(
+            "CREATE",
+            repo(json!({"verify": {"mode": 3}})),
+            json!(null),
+        ));
         assert_eq!(v.code, Some(400));
         assert_eq!(v.findings[0].rule, INVALID_OBJECT.id);
         let message = v.message().unwrap();
@@ -438,13 +455,20 @@ mod tests {
         obj["apiVersion"] = json!("source.toolkit.fluxcd.io/v9");
         let v = run(&request("CREATE", obj, json!(null)));
         assert_eq!(v.findings[0].rule, UNSERVED_VERSION.id);
-        assert!(v.message().unwrap().contains("source.toolkit.fluxcd.io/v1beta2"));
+        assert!(
+            v.message()
+                .unwrap()
+                .contains("source.toolkit.fluxcd.io/v1beta2")
+        );
     }
 
     #[test]
     fn missing_object_and_other_kinds() {
         let v = run(&request("CREATE", json!("text"), json!(null)));
-        assert_eq!((v.code, v.findings[0].rule.as_ref()), (Some(400), NO_OBJECT.id));
+        assert_eq!(
+            (v.code, v.findings[0].rule.as_ref()),
+            (Some(400), NO_OBJECT.id)
+        );
         let mut other = repo(json!({}));
         other["kind"] = json!("Deployment");
         let v = run(&request("CREATE", other, json!(null)));

@@ -181,9 +181,9 @@ impl Identities {
             namespace: Some(namespace),
             name: account,
         };
-        Ok(self.label_of(cluster, &sa_key)?.map(|value| {
-            format!("is a ServiceAccount labelled {}={value}", self.tenant_label)
-        }))
+        Ok(self
+            .label_of(cluster, &sa_key)?
+            .map(|value| format!("is a ServiceAccount labelled {}={value}", self.tenant_label)))
     }
 
     /// The tenant label's value on an object that must exist (the writer's own namespace and
@@ -308,7 +308,11 @@ mod tests {
             .tenant_of(&user("system:serviceaccount:team-a:team-a", &[]), &c)
             .unwrap();
         assert_eq!(t.namespace.as_deref(), Some("team-a"));
-        assert!(t.reason.contains("labelled toolkit.fluxcd.io/tenant=team-a"), "{t:?}");
+        assert!(
+            t.reason
+                .contains("labelled toolkit.fluxcd.io/tenant=team-a"),
+            "{t:?}"
+        );
         let operator = user("system:serviceaccount:cert-manager:cert-manager", &[]);
         assert_eq!(ids.tenant_of(&operator, &c), None);
         let labelled_sa = user("system:serviceaccount:cert-manager:deployer", &[]);
@@ -338,16 +342,25 @@ mod tests {
     fn platform_and_humans_are_not_tenants() {
         let ids = Identities::default();
         let c = MemoryCluster::default();
-        let controller = user("system:serviceaccount:flux-system:kustomize-controller", &[]);
+        let controller = user(
+            "system:serviceaccount:flux-system:kustomize-controller",
+            &[],
+        );
         assert_eq!(ids.tenant_of(&controller, &c), None);
         assert!(ids.is_flux_controller(&controller.username));
-        assert_eq!(ids.tenant_of(&user("alice", &["system:authenticated"]), &c), None);
+        assert_eq!(
+            ids.tenant_of(&user("alice", &["system:authenticated"]), &c),
+            None
+        );
     }
 
     #[test]
     fn case_games_are_tenants() {
         let ids = Identities::default();
-        let odd = user("System:ServiceAccount:flux-system:kustomize-controller", &[]);
+        let odd = user(
+            "System:ServiceAccount:flux-system:kustomize-controller",
+            &[],
+        );
         let t = ids.tenant_of(&odd, &MemoryCluster::default()).unwrap();
         assert_eq!(t.namespace, None, "flux-system is a platform namespace");
     }
@@ -372,7 +385,10 @@ mod tests {
         };
         let c = MemoryCluster::default();
         let team = ids
-            .tenant_of(&user("system:serviceaccount:flux-system:payments-flux-sa", &[]), &c)
+            .tenant_of(
+                &user("system:serviceaccount:flux-system:payments-flux-sa", &[]),
+                &c,
+            )
             .unwrap();
         assert_eq!(team.namespace, None);
         assert!(team.owns("payments", &ids));

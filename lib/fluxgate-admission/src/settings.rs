@@ -55,7 +55,10 @@ pub fn parse<P: PolicySettings>(raw: &Value) -> Result<Settings<P>, String> {
     identities.validate()?;
     let policy: P = typed(&Value::Object(own)).map_err(|e| {
         if e.contains(": unknown field") {
-            format!("{e}, or one of the identity settings every policy takes: {}", Identities::KEY_LIST)
+            format!(
+                "{e}, or one of the identity settings every policy takes: {}",
+                Identities::KEY_LIST
+            )
         } else {
             e
         }
@@ -127,10 +130,20 @@ mod tests {
         assert!(e.starts_with("settings.allowY: unknown field"), "{e}");
         assert!(e.ends_with("identity settings every policy takes: fluxNamespaces, platformNamespaces, platformIdentities, tenantIdentities, tenantLabel"), "{e}");
         let e = parse::<Own>(&json!({"tenantIdentities": "x"})).unwrap_err();
-        assert!(e.starts_with("settings.tenantIdentities: invalid type"), "{e}");
+        assert!(
+            e.starts_with("settings.tenantIdentities: invalid type"),
+            "{e}"
+        );
         let e = parse::<Own>(&json!({"tenantIdentities": [" "]})).unwrap_err();
-        assert_eq!(e, "settings.tenantIdentities[0]: an empty entry matches nothing");
-        assert!(parse::<Own>(&json!([1])).unwrap_err().contains("expected a map"));
+        assert_eq!(
+            e,
+            "settings.tenantIdentities[0]: an empty entry matches nothing"
+        );
+        assert!(
+            parse::<Own>(&json!([1]))
+                .unwrap_err()
+                .contains("expected a map")
+        );
     }
 
     #[test]
@@ -138,7 +151,11 @@ mod tests {
         let all: Map<String, Value> = Identities::KEYS
             .iter()
             .map(|k| {
-                let v = if *k == "tenantLabel" { json!("") } else { json!([]) };
+                let v = if *k == "tenantLabel" {
+                    json!("")
+                } else {
+                    json!([])
+                };
                 (k.to_string(), v)
             })
             .collect();

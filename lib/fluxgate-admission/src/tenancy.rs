@@ -46,15 +46,12 @@ pub const DENIED_ACCOUNT: Rule = tenancy_rule(
     "a tenant applying with a shared account whose rights were granted for something else.",
     "deniedServiceAccounts",
 );
-pub const TARGET_NAMESPACE_MISSING: Rule = Rule {
-    kinds: &[FluxKind::Kustomization.spec()],
-    ..tenancy_rule(
-        "tenancy/target-namespace-missing",
-        "A tenant Kustomization sets `spec.targetNamespace`.",
-        "manifests that name another namespace landing there when RBAC alone bounds the tenant.",
-        "",
-    )
-};
+pub const TARGET_NAMESPACE_MISSING: Rule = tenancy_rule(
+    "tenancy/target-namespace-missing",
+    "A tenant Kustomization or HelmRelease sets `spec.targetNamespace`.",
+    "manifests that name another namespace landing there when RBAC alone bounds the tenant.",
+    "",
+);
 pub const FOREIGN_NAMESPACE: Rule = tenancy_rule(
     "tenancy/foreign-namespace",
     "`spec.targetNamespace` and `spec.storageNamespace` stay in the tenant's namespaces.",

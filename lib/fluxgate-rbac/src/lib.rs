@@ -311,7 +311,11 @@ impl fmt::Display for RbacKind {
     }
 }
 
-const fn rbac_kind(kind: &'static str, namespaced: bool, judged: &'static [&'static str]) -> KindSpec {
+const fn rbac_kind(
+    kind: &'static str,
+    namespaced: bool,
+    judged: &'static [&'static str],
+) -> KindSpec {
     KindSpec {
         group: RBAC_GROUP,
         kind,

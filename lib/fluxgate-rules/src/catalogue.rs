@@ -18,7 +18,11 @@ pub fn markdown(policies: &[PolicyRules]) -> String {
     let mut by_id: BTreeMap<&str, (&Rule, Vec<&str>)> = BTreeMap::new();
     for p in policies {
         for rule in &p.rules {
-            by_id.entry(rule.id).or_insert((rule, Vec::new())).1.push(p.policy);
+            by_id
+                .entry(rule.id)
+                .or_insert((rule, Vec::new()))
+                .1
+                .push(p.policy);
         }
     }
     let mut out = String::from(

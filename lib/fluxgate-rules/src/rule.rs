@@ -63,6 +63,9 @@ mod tests {
         let f = R.at("spec.x", "is odd", "make it even");
         assert_eq!(f.rule, "t/example");
         assert_eq!(f.severity, Severity::Warn);
-        assert_eq!(f.to_string(), "spec.x: is odd; fix: make it even [t/example]");
+        assert_eq!(
+            f.to_string(),
+            "spec.x: is odd; fix: make it even [t/example]"
+        );
     }
 }

@@ -1,5 +1,5 @@
-use fluxgate_admission::{Identities, PolicySettings};
 use fluxgate_admission::identity::FLUX_CONTROLLER_ACCOUNTS;
+use fluxgate_admission::{Identities, PolicySettings};
 pub use fluxgate_rbac::MissingRole;
 use fluxgate_rbac::check_account_glob;
 use serde::Deserialize;

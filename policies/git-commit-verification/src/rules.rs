@@ -6,7 +6,12 @@ use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
 
 const KINDS: &[KindSpec] = &[FluxKind::GitRepository.spec()];
 
-const fn rule(id: &'static str, title: &'static str, stops: &'static str, setting: &'static str) -> Rule {
+const fn rule(
+    id: &'static str,
+    title: &'static str,
+    stops: &'static str,
+    setting: &'static str,
+) -> Rule {
     Rule {
         id,
         severity: Severity::Deny,
@@ -179,7 +184,11 @@ mod tests {
         });
         let tenant = "system:serviceaccount:apps:flux";
         let verdict = review_create(&POLICY, repo, tenant, settings);
-        verdict.findings.iter().map(|f| f.rule.to_string()).collect()
+        verdict
+            .findings
+            .iter()
+            .map(|f| f.rule.to_string())
+            .collect()
     }
 
     #[test]
@@ -198,7 +207,10 @@ mod tests {
     #[test]
     fn tag_mode_needs_tag_reference() {
         let on_branch = json!({"ref": {"branch": "main"}, "verify": {"mode": "Tag", "secretRef": {"name": "k"}}});
-        assert_eq!(rules("v1", on_branch, json!(null)), ["gcv/tag-mode-needs-tag"]);
+        assert_eq!(
+            rules("v1", on_branch, json!(null)),
+            ["gcv/tag-mode-needs-tag"]
+        );
         let on_tag = json!({"ref": {"name": "refs/tags/v1"}, "verify": {"mode": "TagAndHEAD", "secretRef": {"name": "k"}}});
         assert!(rules("v1", on_tag, json!(null)).is_empty());
     }
@@ -208,7 +220,8 @@ mod tests {
         let head = json!({"verify": {"mode": "HEAD", "secretRef": {"name": "k"}}});
         let only_tag = json!({"allowedModes": ["Tag"]});
         assert_eq!(rules("v1", head, only_tag), ["gcv/mode-not-allowed"]);
-        let tag = json!({"ref": {"tag": "v1"}, "verify": {"mode": "Tag", "secretRef": {"name": "k"}}});
+        let tag =
+            json!({"ref": {"tag": "v1"}, "verify": {"mode": "Tag", "secretRef": {"name": "k"}}});
         assert_eq!(rules("v1beta2", tag, json!(null)), ["gcv/mode-unserved"]);
         let beta_head = json!({"verify": {"mode": "head", "secretRef": {"name": "k"}}});
         assert!(rules("v1beta2", beta_head, json!(null)).is_empty());

@@ -111,7 +111,9 @@ mod tests {
 
     #[test]
     fn lower_case_head_is_head() {
-        let s = parse::<Settings>(&json!({"allowedModes": ["head"]})).unwrap().policy;
+        let s = parse::<Settings>(&json!({"allowedModes": ["head"]}))
+            .unwrap()
+            .policy;
         assert_eq!(s.allowed_modes, vec![VerifyMode::Head]);
     }
 }

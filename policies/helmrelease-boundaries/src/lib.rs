@@ -1,15 +1,25 @@
 //! helmrelease-boundaries: a tenant's Flux HelmRelease must install with the tenant's own
 //! service account, into and from its own namespace, a bounded chart version, and chart
 //! values (or post-renderer patches) that do not ask for privileged pods.
-//!
-//! [`check`] is the rule over a typed HelmRelease; [`evaluate`] adapts it to admission.
 
 mod rules;
 mod settings;
 mod values;
 
-pub use rules::{check, evaluate};
+use flux_kinds::FluxKind;
+use fluxgate_admission::{Policy, Scope, Typed};
+pub use rules::RULES;
 pub use settings::Settings;
-pub use values::{Finding, scan_text, scan_value};
+pub use values::{Risk, scan_text, scan_value};
 
-flux_model::export_policy!(settings = Settings, rule = evaluate);
+pub const POLICY: Policy<Settings> = Policy {
+    name: "helmrelease-boundaries",
+    scope: Scope::TenantObjects,
+    judges: &[&Typed {
+        kind: FluxKind::HelmRelease.spec(),
+        check: rules::check,
+    }],
+    exempt: Some(Settings::exempts),
+};
+
+fluxgate_admission::export_policy!(POLICY);

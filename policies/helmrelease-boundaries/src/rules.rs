@@ -1,30 +1,105 @@
 use crate::settings::Settings;
-use crate::values::{Finding, scan_text, scan_value};
-use flux_model::kinds::helm::HelmRelease;
-use flux_model::semver_range::Constraint;
-use flux_model::{AdmissionRequest, FluxKind, ObjectRef, Verdict, Violation, glob, tenancy};
+use crate::values::{Risk, scan_text, scan_value};
+use flux_kinds::FluxKind;
+use flux_kinds::helm::HelmRelease;
+use fluxgate_admission::{Ctx, tenancy};
+use fluxgate_matchers::glob;
+use fluxgate_matchers::semver_range::Constraint;
+use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
 use serde_json::Value;
 
-/// Admission entry: HelmRelease CREATE/UPDATE outside the platform namespaces.
-pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
-    flux_model::review::review(
-        request,
-        FluxKind::HelmRelease,
-        |hr: &HelmRelease, obj: &ObjectRef| {
-            if settings.platform_namespaces.contains(&obj.namespace) {
-                return Vec::new();
-            }
-            check(hr, obj, settings)
-        },
-    )
+const KINDS: &[KindSpec] = &[FluxKind::HelmRelease.spec()];
+
+const fn rule(
+    id: &'static str,
+    title: &'static str,
+    stops: &'static str,
+    on_by_default: bool,
+    setting: &'static str,
+) -> Rule {
+    Rule {
+        id,
+        severity: Severity::Deny,
+        kinds: KINDS,
+        title,
+        stops,
+        on_by_default,
+        setting,
+    }
 }
 
-/// Every boundary a tenant HelmRelease crosses.
-pub fn check(hr: &HelmRelease, obj: &ObjectRef, settings: &Settings) -> Vec<Violation> {
+pub const CHART_VERSION_UNBOUNDED: Rule = rule(
+    "helmrelease/chart-version-unbounded",
+    "A HelmRepository chart's `spec.chart.spec.version` caps the major version in every `||` alternative.",
+    "a new major chart release (or a hijacked chart repository publishing one) being installed \
+     unreviewed on the next reconciliation.",
+    true,
+    "",
+);
+pub const CHART_VERSION_INVALID: Rule = rule(
+    "helmrelease/chart-version-invalid",
+    "`spec.chart.spec.version` is a valid Masterminds semver constraint.",
+    "a release whose chart version nobody can reason about, which helm-controller refuses at reconcile time.",
+    true,
+    "",
+);
+pub const PRIVILEGED_POD_SETTINGS: Rule = rule(
+    "helmrelease/privileged-pod-settings",
+    "Chart values and post-renderer patches do not ask for privileged pods (privileged, host \
+     namespaces, root, dangerous capabilities, hostPath).",
+    "a tenant turning a chart's switches into a privileged or host-mounting pod that escapes to the node.",
+    true,
+    "exemptValuePaths",
+);
+pub const INSTALL_REMEDIATION_REQUIRED: Rule = rule(
+    "helmrelease/install-remediation-required",
+    "`spec.install.remediation.retries` is non-zero when `requireInstallRemediation` is set.",
+    "a failed install left half-applied until someone notices.",
+    false,
+    "requireInstallRemediation",
+);
+pub const UPGRADE_REMEDIATION_REQUIRED: Rule = rule(
+    "helmrelease/upgrade-remediation-required",
+    "A failed upgrade rolls back (`spec.upgrade.remediation` retries, strategy rollback) or is \
+     cleaned up (`cleanupOnFail`) when `requireUpgradeRemediation` is set.",
+    "a failed upgrade left running in a broken, half-upgraded state.",
+    false,
+    "requireUpgradeRemediation",
+);
+pub const TESTS_REQUIRED: Rule = rule(
+    "helmrelease/tests-required",
+    "`spec.test.enable` is true when `requireTests` is set.",
+    "a release marked ready without its chart's tests ever running.",
+    false,
+    "requireTests",
+);
+
+/// Every rule of the policy, in README order.
+pub const RULES: &[&Rule] = &[
+    &tenancy::SERVICE_ACCOUNT_MISSING,
+    &tenancy::CONTROLLER_ACCOUNT,
+    &tenancy::DENIED_ACCOUNT,
+    &tenancy::TARGET_NAMESPACE_MISSING,
+    &tenancy::FOREIGN_NAMESPACE,
+    &tenancy::CROSS_NAMESPACE_SOURCE,
+    &tenancy::CROSS_NAMESPACE_DEPENDENCY,
+    &CHART_VERSION_UNBOUNDED,
+    &CHART_VERSION_INVALID,
+    &PRIVILEGED_POD_SETTINGS,
+    &tenancy::REMOTE_CLUSTER,
+    &INSTALL_REMEDIATION_REQUIRED,
+    &UPGRADE_REMEDIATION_REQUIRED,
+    &TESTS_REQUIRED,
+];
+
+/// Every boundary a tenant HelmRelease crosses (releases named in `exemptReleases` never
+/// get here: the policy's exemption admits them first).
+pub fn check(hr: &HelmRelease, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let settings = ctx.settings;
     let spec = &hr.spec;
-    let own = obj.namespace.as_str();
+    let own = ctx.namespace();
     let targets = settings.target_namespaces(own);
-    let mut out: Vec<Violation> = [
+    let mut out: Vec<Finding> = [
         tenancy::service_account(
             spec.service_account_name.as_deref(),
             &settings.denied_service_accounts,
@@ -52,12 +127,12 @@ pub fn check(hr: &HelmRelease, obj: &ObjectRef, settings: &Settings) -> Vec<Viol
     if spec.kube_config.is_some() && !settings.allow_kube_config {
         out.push(tenancy::kube_config());
     }
-    check_privileges(hr, obj, settings, &mut out);
+    check_privileges(hr, settings, &mut out);
     check_remediation(hr, settings, &mut out);
     out
 }
 
-fn check_chart_sources(hr: &HelmRelease, own: &str, settings: &Settings, out: &mut Vec<Violation>) {
+fn check_chart_sources(hr: &HelmRelease, own: &str, settings: &Settings, out: &mut Vec<Finding>) {
     let shared = &settings.shared_source_namespaces;
     let chart_source = hr
         .spec
@@ -85,7 +160,7 @@ fn check_chart_sources(hr: &HelmRelease, own: &str, settings: &Settings, out: &m
 /// `spec.chart.spec.version` is a Masterminds constraint that must cap the major version.
 /// It only applies to HelmRepository charts (Git and Bucket charts ignore it; a `chartRef`
 /// takes its version from the OCIRepository).
-fn check_chart_version(hr: &HelmRelease, out: &mut Vec<Violation>) {
+fn check_chart_version(hr: &HelmRelease, out: &mut Vec<Finding>) {
     let Some(chart) = &hr.spec.chart else { return };
     let kind = chart
         .spec
@@ -104,7 +179,7 @@ fn check_chart_version(hr: &HelmRelease, out: &mut Vec<Violation>) {
         .as_deref()
         .filter(|v| !v.trim().is_empty())
     else {
-        out.push(Violation::new(
+        out.push(CHART_VERSION_UNBOUNDED.at(
             field,
             "is missing, which Flux reads as \"*\": any future chart release is installed",
             fix,
@@ -112,14 +187,14 @@ fn check_chart_version(hr: &HelmRelease, out: &mut Vec<Violation>) {
         return;
     };
     match Constraint::parse(version) {
-        Err(e) => out.push(Violation::new(
+        Err(e) => out.push(CHART_VERSION_INVALID.at(
             field,
             format!("is not a valid semver constraint: {e}"),
             fix,
         )),
         Ok(c) => {
             if let Some(open) = c.unbounded_alternative() {
-                out.push(Violation::new(
+                out.push(CHART_VERSION_UNBOUNDED.at(
                     field,
                     format!(
                         "{version:?} has no upper bound ({open:?} admits any future major release)"
@@ -131,36 +206,27 @@ fn check_chart_version(hr: &HelmRelease, out: &mut Vec<Violation>) {
     }
 }
 
-fn check_privileges(
-    hr: &HelmRelease,
-    obj: &ObjectRef,
-    settings: &Settings,
-    out: &mut Vec<Violation>,
-) {
-    let release = format!("{}/{}", obj.namespace, obj.name);
-    if glob::any_matches(&settings.exempt_releases, &release) {
-        return;
-    }
-    let mut findings: Vec<Finding> = hr
+fn check_privileges(hr: &HelmRelease, settings: &Settings, out: &mut Vec<Finding>) {
+    let mut risks: Vec<Risk> = hr
         .spec
         .values
         .as_ref()
         .map(|v| scan_value(v, "spec.values"))
         .unwrap_or_default();
     for (i, renderer) in hr.spec.post_renderers.iter().flatten().enumerate() {
-        findings.extend(scan_post_renderer(
+        risks.extend(scan_post_renderer(
             renderer,
             &format!("spec.postRenderers[{i}].kustomize"),
         ));
     }
-    for f in findings {
-        let path = f.path.split(" (line").next().unwrap_or(&f.path);
+    for risk in risks {
+        let path = risk.path.split(" (line").next().unwrap_or(&risk.path);
         if glob::any_matches(&settings.exempt_value_paths, path) {
             continue;
         }
-        out.push(Violation::new(
-            f.path.clone(),
-            format!("asks for {}", f.what),
+        out.push(PRIVILEGED_POD_SETTINGS.at(
+            risk.path.clone(),
+            format!("asks for {}", risk.what),
             "remove it from the tenant's values, or have the platform exempt the release (settings.exemptReleases) or this path (settings.exemptValuePaths)",
         ));
     }
@@ -168,7 +234,7 @@ fn check_privileges(
 
 /// Kustomize post-renderers: `patches[].patch` (text), and the older
 /// `patchesStrategicMerge[]` (objects) and `patchesJson6902[].patch[]` (operations).
-fn scan_post_renderer(renderer: &Value, path: &str) -> Vec<Finding> {
+fn scan_post_renderer(renderer: &Value, path: &str) -> Vec<Risk> {
     let kustomize = &renderer["kustomize"];
     let mut out = Vec::new();
     for (i, p) in kustomize["patches"]
@@ -209,7 +275,7 @@ fn scan_post_renderer(renderer: &Value, path: &str) -> Vec<Finding> {
     out
 }
 
-fn check_remediation(hr: &HelmRelease, settings: &Settings, out: &mut Vec<Violation>) {
+fn check_remediation(hr: &HelmRelease, settings: &Settings, out: &mut Vec<Finding>) {
     let spec = &hr.spec;
     let install_retries = spec
         .install
@@ -217,7 +283,7 @@ fn check_remediation(hr: &HelmRelease, settings: &Settings, out: &mut Vec<Violat
         .and_then(|i| i.remediation.as_ref())
         .and_then(|r| r.retries);
     if settings.require_install_remediation && install_retries.unwrap_or(0) == 0 {
-        out.push(Violation::new(
+        out.push(INSTALL_REMEDIATION_REQUIRED.at(
             "spec.install.remediation.retries",
             "is not set, so a failed install is left as it is",
             "set spec.install.remediation.retries (for example 3)",
@@ -231,7 +297,7 @@ fn check_remediation(hr: &HelmRelease, settings: &Settings, out: &mut Vec<Violat
         });
         let cleans_up = upgrade.and_then(|u| u.cleanup_on_fail) == Some(true);
         if !rolls_back && !cleans_up {
-            out.push(Violation::new(
+            out.push(UPGRADE_REMEDIATION_REQUIRED.at(
                 "spec.upgrade.remediation",
                 "does not roll back a failed upgrade (retries unset or 0, or strategy uninstall) and cleanupOnFail is not set",
                 "set spec.upgrade.remediation.retries with strategy rollback, or spec.upgrade.cleanupOnFail: true",
@@ -239,10 +305,215 @@ fn check_remediation(hr: &HelmRelease, settings: &Settings, out: &mut Vec<Violat
         }
     }
     if settings.require_tests && spec.test.as_ref().and_then(|t| t.enable) != Some(true) {
-        out.push(Violation::new(
+        out.push(TESTS_REQUIRED.at(
             "spec.test.enable",
             "is not true, so chart tests never run",
             "set spec.test.enable: true",
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::POLICY;
+    use fluxgate_admission::flow::review_create;
+    use serde_json::{Value, json};
+
+    const TENANT: &str = "system:serviceaccount:team-a:flux";
+
+    /// A release `namespace/name` within every boundary, with `extra` merged into its spec
+    /// (`null` removes a field).
+    fn release(namespace: &str, name: &str, extra: Value) -> Value {
+        let mut spec = json!({
+            "interval": "10m",
+            "chart": {"spec": {"chart": "podinfo", "version": "6.x",
+                               "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}}},
+            "serviceAccountName": "flux-reconciler", "targetNamespace": namespace
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            if v.is_null() {
+                spec.as_object_mut().unwrap().remove(k);
+            } else {
+                spec[k] = v.clone();
+            }
+        }
+        json!({
+            "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": name, "namespace": namespace}, "spec": spec
+        })
+    }
+
+    fn rules_of(object: Value, settings: Value) -> Vec<String> {
+        let verdict = review_create(&POLICY, object, TENANT, settings);
+        verdict
+            .findings
+            .iter()
+            .map(|f| f.rule.to_string())
+            .collect()
+    }
+
+    /// The rule ids release team-a/podinfo with `extra` gets under `settings`.
+    fn rules(extra: Value, settings: Value) -> Vec<String> {
+        rules_of(release("team-a", "podinfo", extra), settings)
+    }
+
+    fn chart(version: Value, kind: &str) -> Value {
+        json!({"chart": {"spec": {"chart": "c", "version": version,
+                                  "sourceRef": {"kind": kind, "name": "s"}}}})
+    }
+
+    #[test]
+    fn within_boundaries_passes() {
+        assert!(rules(json!({}), json!(null)).is_empty());
+    }
+
+    #[test]
+    fn identities_namespaces_and_references() {
+        let missing = json!({"serviceAccountName": null});
+        assert_eq!(
+            rules(missing, json!(null)),
+            ["tenancy/service-account-missing"]
+        );
+        let controller = json!({"serviceAccountName": "helm-controller"});
+        assert_eq!(
+            rules(controller, json!(null)),
+            ["tenancy/controller-service-account"]
+        );
+        let default = json!({"serviceAccountName": "default"});
+        assert_eq!(
+            rules(default, json!(null)),
+            ["tenancy/denied-service-account"]
+        );
+        let no_target = json!({"targetNamespace": null});
+        assert_eq!(
+            rules(no_target, json!(null)),
+            ["tenancy/target-namespace-missing"]
+        );
+        let storage = json!({"storageNamespace": "team-b"});
+        assert_eq!(rules(storage, json!(null)), ["tenancy/foreign-namespace"]);
+        let chart_ref = json!({"chart": null, "chartRef": {"kind": "OCIRepository", "name": "p", "namespace": "flux-system"}});
+        assert_eq!(
+            rules(chart_ref.clone(), json!(null)),
+            ["tenancy/cross-namespace-source"]
+        );
+        assert!(
+            rules(
+                chart_ref,
+                json!({"sharedSourceNamespaces": ["flux-system"]})
+            )
+            .is_empty()
+        );
+        let dep = json!({"dependsOn": [{"name": "db", "namespace": "team-b"}]});
+        assert_eq!(
+            rules(dep, json!(null)),
+            ["tenancy/cross-namespace-dependency"]
+        );
+        let remote = json!({"kubeConfig": {"secretRef": {"name": "prod"}}});
+        assert_eq!(
+            rules(remote.clone(), json!(null)),
+            ["tenancy/remote-cluster"]
+        );
+        assert!(rules(remote, json!({"allowKubeConfig": true})).is_empty());
+    }
+
+    #[test]
+    fn chart_versions() {
+        for open in [
+            json!(null),
+            json!("*"),
+            json!(">=1.0.0"),
+            json!("~1.4 || >=3"),
+        ] {
+            let got = rules(chart(open.clone(), "HelmRepository"), json!(null));
+            assert_eq!(got, ["helmrelease/chart-version-unbounded"], "{open}");
+        }
+        let invalid = chart(json!("one"), "HelmRepository");
+        assert_eq!(
+            rules(invalid, json!(null)),
+            ["helmrelease/chart-version-invalid"]
+        );
+        for bounded in ["~1.4", "^1.2.3", "1.x", ">=1 <2", "1.2 - 1.4.5"] {
+            assert!(
+                rules(chart(json!(bounded), "HelmRepository"), json!(null)).is_empty(),
+                "{bounded}"
+            );
+        }
+        assert!(rules(chart(json!("*"), "GitRepository"), json!(null)).is_empty());
+    }
+
+    #[test]
+    fn privileged_values_and_patches() {
+        let values = json!({"values": {"a": {"securityContext": {"privileged": true}}, "b": {"hostNetwork": "true"}}});
+        assert_eq!(
+            rules(values.clone(), json!(null)),
+            [
+                "helmrelease/privileged-pod-settings",
+                "helmrelease/privileged-pod-settings"
+            ]
+        );
+        let one_path = json!({"exemptValuePaths": ["spec.values.a.*"]});
+        assert_eq!(
+            rules(values, one_path),
+            ["helmrelease/privileged-pod-settings"]
+        );
+        let patch = json!({"postRenderers": [{"kustomize": {"patches": [{"patch": "spec:\n  hostPID: true\n"}]}}]});
+        assert_eq!(
+            rules(patch, json!(null)),
+            ["helmrelease/privileged-pod-settings"]
+        );
+    }
+
+    #[test]
+    fn remediation_and_tests_when_required() {
+        let required = json!({"requireInstallRemediation": true, "requireUpgradeRemediation": true, "requireTests": true});
+        assert_eq!(
+            rules(json!({}), required.clone()),
+            [
+                "helmrelease/install-remediation-required",
+                "helmrelease/upgrade-remediation-required",
+                "helmrelease/tests-required"
+            ]
+        );
+        let present = json!({
+            "install": {"remediation": {"retries": 3}},
+            "upgrade": {"cleanupOnFail": true},
+            "test": {"enable": true}
+        });
+        assert!(rules(present, required).is_empty());
+    }
+
+    #[test]
+    fn exempt_releases_are_not_checked() {
+        let risky = json!({"serviceAccountName": null, "values": {"privileged": true}});
+        let exempt = json!({"exemptReleases": ["team-net/cilium"]});
+        assert!(rules_of(release("team-net", "cilium", risky.clone()), exempt.clone()).is_empty());
+        let other = rules_of(release("team-net", "podinfo", risky), exempt);
+        assert_eq!(
+            other,
+            [
+                "tenancy/service-account-missing",
+                "helmrelease/privileged-pod-settings"
+            ]
+        );
+    }
+
+    #[test]
+    fn platform_namespaces_are_shared_and_not_checked() {
+        let risky = json!({"serviceAccountName": null});
+        assert!(rules_of(release("kubewarden", "x", risky.clone()), json!(null)).is_empty());
+        let settings = json!({"platformNamespaces": ["infra"]});
+        assert!(rules_of(release("infra", "x", risky.clone()), settings.clone()).is_empty());
+        assert_eq!(
+            rules_of(release("kube-system", "x", risky), settings),
+            ["tenancy/service-account-missing"]
+        );
+    }
+
+    #[test]
+    fn rules_are_listed_once() {
+        let mut ids: Vec<&str> = crate::RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), crate::RULES.len());
     }
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// One risky setting: where it is and what it asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub struct Risk {
     pub path: String,
     pub what: &'static str,
 }
@@ -24,19 +24,19 @@ const TRUE_FLAGS: [(&str, &str); 5] = [
 const DANGEROUS_CAPABILITIES: [&str; 3] = ["SYS_ADMIN", "NET_ADMIN", "ALL"];
 
 /// Walks `value` (found at `path`) and reports every risky setting.
-pub fn scan_value(value: &Value, path: &str) -> Vec<Finding> {
+pub fn scan_value(value: &Value, path: &str) -> Vec<Risk> {
     let mut out = Vec::new();
     walk(value, path, &mut out);
     out
 }
 
-fn walk(value: &Value, path: &str, out: &mut Vec<Finding>) {
+fn walk(value: &Value, path: &str, out: &mut Vec<Risk>) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
                 let child_path = join(path, key);
                 if let Some(what) = judge(key, child) {
-                    out.push(Finding {
+                    out.push(Risk {
                         path: child_path.clone(),
                         what,
                     });
@@ -127,7 +127,7 @@ fn join(path: &str, key: &str) -> String {
 /// Scans a post-renderer patch given as text: JSON is walked like values; YAML (strategic
 /// merge or JSON6902) is read line by line, `key: value` pairs judged as above and a
 /// JSON6902 `path: .../privileged` judged with the `value:` that follows it.
-pub fn scan_text(text: &str, path: &str) -> Vec<Finding> {
+pub fn scan_text(text: &str, path: &str) -> Vec<Risk> {
     if let Ok(value) = serde_json::from_slice::<Value>(text.as_bytes()) {
         return scan_value(&value, path);
     }
@@ -148,12 +148,12 @@ pub fn scan_text(text: &str, path: &str) -> Vec<Finding> {
             "path" => pending_key = raw.rsplit('/').next().map(str::to_string),
             "value" => {
                 if let Some(what) = pending_key.take().and_then(|k| judge(&k, &value)) {
-                    out.push(Finding { path: at(), what });
+                    out.push(Risk { path: at(), what });
                 }
             }
             _ => {
                 if let Some(what) = judge(key, &value) {
-                    out.push(Finding { path: at(), what });
+                    out.push(Risk { path: at(), what });
                 }
             }
         }
@@ -185,7 +185,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn paths(found: &[Finding]) -> Vec<&str> {
+    fn paths(found: &[Risk]) -> Vec<&str> {
         found.iter().map(|f| f.path.as_str()).collect()
     }
 

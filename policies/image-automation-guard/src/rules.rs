@@ -1,65 +1,219 @@
 use crate::extract::{Reference, references};
 use crate::settings::Settings;
-use flux_model::glob;
-use flux_model::image_ref::ImageRef;
-use flux_model::kinds::image::{ImagePolicy, ImageRepository, ImageUpdateAutomation};
-use flux_model::regex_check::Pattern;
-use flux_model::semver_range::Constraint;
-use flux_model::{AdmissionRequest, FluxKind, ObjectRef, Verdict, Violation};
+use flux_kinds::image::{ImagePolicy, ImageRepository};
+use flux_kinds::{FluxKind, Resource};
+use fluxgate_admission::Ctx;
+use fluxgate_matchers::glob;
+use fluxgate_matchers::image_ref::ImageRef;
+use fluxgate_matchers::regex_check::Pattern;
+use fluxgate_matchers::semver_range::Constraint;
+use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
 use serde::Deserialize;
 
 /// image-reflector-controller's default `exclusionList`: hides cosign signature tags.
 pub const SIGNATURE_EXCLUSION: &str = r"^.*\.sig$";
 
-const KINDS: [FluxKind; 3] = [
-    FluxKind::ImageRepository,
-    FluxKind::ImagePolicy,
-    FluxKind::ImageUpdateAutomation,
-];
+const REPOSITORY: &[KindSpec] = &[FluxKind::ImageRepository.spec()];
+const POLICY: &[KindSpec] = &[FluxKind::ImagePolicy.spec()];
+const AUTOMATION: &[KindSpec] = &[FluxKind::ImageUpdateAutomation.spec()];
 
-/// Admission entry: picks the kind from the object (or the request's GVK for DELETE) and
-/// runs the shared review flow with that kind's rule.
-pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
-    let kind = match flux_model::review::judged_kind(request, "image-automation-guard", &KINDS) {
-        Ok(kind) => kind,
-        Err(other_kind) => return other_kind,
-    };
-    let exempt = |obj: &ObjectRef| settings.platform_namespaces.contains(&obj.namespace);
-    use flux_model::review::review;
-    match kind {
-        FluxKind::ImageRepository => review(request, kind, |r: &ImageRepository, obj| {
-            if exempt(obj) {
-                Vec::new()
-            } else {
-                check_image_repository(r, settings)
-            }
-        }),
-        FluxKind::ImagePolicy => review(request, kind, |p: &ImagePolicy, obj| {
-            if exempt(obj) {
-                Vec::new()
-            } else {
-                check_image_policy(p, settings)
-            }
-        }),
-        _ => review(request, kind, |a: &ImageUpdateAutomation, obj| {
-            if exempt(obj) {
-                Vec::new()
-            } else {
-                check_update_automation(a, settings)
-            }
-        }),
+const fn rule(
+    id: &'static str,
+    kinds: &'static [KindSpec],
+    title: &'static str,
+    stops: &'static str,
+    on_by_default: bool,
+    setting: &'static str,
+) -> Rule {
+    Rule {
+        id,
+        severity: Severity::Deny,
+        kinds,
+        title,
+        stops,
+        on_by_default,
+        setting,
     }
 }
 
+pub const IMAGE_INVALID: Rule = rule(
+    "image/image-invalid",
+    REPOSITORY,
+    "`spec.image` of an ImageRepository is a valid image repository reference.",
+    "a scan that can never run, or an allowlist check read from a reference nobody can parse.",
+    true,
+    "",
+);
+pub const IMAGE_TAG_OR_DIGEST: Rule = rule(
+    "image/image-tag-or-digest",
+    REPOSITORY,
+    "`spec.image` names a repository, without a tag or digest.",
+    "an ImageRepository that does not scan what its author thinks it scans.",
+    true,
+    "",
+);
+pub const IMAGE_NOT_ALLOWED: Rule = rule(
+    "image/image-not-allowed",
+    REPOSITORY,
+    "`spec.image` is under one of `allowedImages`, compared after normalisation and by whole path segments.",
+    "a tenant deploying tags from an arbitrary registry or a look-alike repository (`acme-evil`, `ghcr.io.evil.io`).",
+    false,
+    "allowedImages",
+);
+pub const INSECURE_REGISTRY: Rule = rule(
+    "image/insecure-registry",
+    REPOSITORY,
+    "`spec.insecure: true` only for registries in `insecureRegistries`.",
+    "tags read over plain HTTP, where anyone on the path can choose the image that gets deployed.",
+    true,
+    "insecureRegistries",
+);
+pub const EXCLUSION_INVALID: Rule = rule(
+    "image/exclusion-invalid",
+    REPOSITORY,
+    "Every `spec.exclusionList` entry compiles as a Go (RE2) regular expression.",
+    "an exclusion that image-reflector-controller refuses, so the repository is never scanned.",
+    true,
+    "",
+);
+pub const EXCLUSION_DROPS_SIGNATURES: Rule = rule(
+    "image/exclusion-drops-signatures",
+    REPOSITORY,
+    "A custom `spec.exclusionList` keeps the default `^.*\\.sig$` entry.",
+    "cosign signature tags (`sha256-….sig`) becoming candidate images that automation deploys.",
+    true,
+    "",
+);
+pub const SEMVER_RANGE_INVALID: Rule = rule(
+    "image/semver-range-invalid",
+    POLICY,
+    "`spec.policy.semver.range` parses as a Masterminds semver range.",
+    "an ImagePolicy that never selects a tag, or selects by a range nobody can read.",
+    true,
+    "",
+);
+pub const SEMVER_RANGE_UNBOUNDED: Rule = rule(
+    "image/semver-range-unbounded",
+    POLICY,
+    "Every `||` alternative of `spec.policy.semver.range` has an upper bound.",
+    "automation deploying any future major version (or a pushed `99.0.0`) unreviewed.",
+    true,
+    "allowUnboundedSemver",
+);
+pub const PATTERN_MISSING: Rule = rule(
+    "image/pattern-missing",
+    POLICY,
+    "`numerical` and `alphabetical` ImagePolicies set `spec.filterTags.pattern`.",
+    "ordering every tag in the repository, including ones that were never releases.",
+    true,
+    "",
+);
+pub const PATTERN_INVALID: Rule = rule(
+    "image/pattern-invalid",
+    POLICY,
+    "`spec.filterTags.pattern` compiles as a Go (RE2) regular expression.",
+    "an ImagePolicy that image-reflector-controller refuses and that never selects a tag.",
+    true,
+    "",
+);
+pub const PATTERN_UNANCHORED: Rule = rule(
+    "image/pattern-unanchored",
+    POLICY,
+    "`spec.filterTags.pattern` is anchored at both ends (`^…$`) in every top-level alternative.",
+    "a pattern matching tags that merely contain it, so a crafted tag gets selected.",
+    true,
+    "",
+);
+pub const EXTRACT_WITHOUT_PATTERN: Rule = rule(
+    "image/extract-without-pattern",
+    POLICY,
+    "`spec.filterTags.extract` comes with the pattern whose groups it reads.",
+    "an extract with nothing to read, so every tag extracts to the same value.",
+    true,
+    "",
+);
+pub const EXTRACT_NO_GROUP: Rule = rule(
+    "image/extract-no-group",
+    POLICY,
+    "`spec.filterTags.extract` refers to at least one group of the pattern.",
+    "every tag extracting to the same value, so the policy picks an arbitrary tag.",
+    true,
+    "",
+);
+pub const EXTRACT_UNDEFINED_GROUP: Rule = rule(
+    "image/extract-undefined-group",
+    POLICY,
+    "Every `$name`, `${name}` and `$n` in `spec.filterTags.extract` is a group of the pattern, read as Go reads them.",
+    "Go expanding the reference to an empty string, silently, so a wrong tag is deployed.",
+    true,
+    "",
+);
+pub const PUSH_BRANCH_MISSING: Rule = rule(
+    "image/push-branch-missing",
+    AUTOMATION,
+    "An ImageUpdateAutomation sets `spec.git.push` when `requireSeparatePushBranch` is set, or when \
+     `protectedBranches` is set and it would push to a protected (or unknown) checkout branch.",
+    "automation committing straight to the branch it checks out, usually the protected one, skipping review.",
+    false,
+    "requireSeparatePushBranch",
+);
+pub const PUSH_TO_PROTECTED_BRANCH: Rule = rule(
+    "image/push-to-protected-branch",
+    AUTOMATION,
+    "Neither `spec.git.push.branch` nor the refspec destination is one of `protectedBranches`.",
+    "automation pushing to `main` or a release branch that humans may only change through review.",
+    false,
+    "protectedBranches",
+);
+pub const PUSH_TO_CHECKOUT_BRANCH: Rule = rule(
+    "image/push-to-checkout-branch",
+    AUTOMATION,
+    "The push branch differs from the checked-out branch when `requireSeparatePushBranch` is set.",
+    "automation changes reaching the deployed branch without a review.",
+    false,
+    "requireSeparatePushBranch",
+);
+pub const CHECKOUT_BRANCH_MISSING: Rule = rule(
+    "image/checkout-branch-missing",
+    AUTOMATION,
+    "`spec.git.checkout.ref.branch` is explicit when `requireSeparatePushBranch` is set.",
+    "a push branch that cannot be shown to differ from the GitRepository's branch.",
+    false,
+    "requireSeparatePushBranch",
+);
+
+/// Every rule of the policy, in README order.
+pub const RULES: &[&Rule] = &[
+    &IMAGE_INVALID,
+    &IMAGE_TAG_OR_DIGEST,
+    &IMAGE_NOT_ALLOWED,
+    &INSECURE_REGISTRY,
+    &EXCLUSION_INVALID,
+    &EXCLUSION_DROPS_SIGNATURES,
+    &SEMVER_RANGE_INVALID,
+    &SEMVER_RANGE_UNBOUNDED,
+    &PATTERN_MISSING,
+    &PATTERN_INVALID,
+    &PATTERN_UNANCHORED,
+    &EXTRACT_WITHOUT_PATTERN,
+    &EXTRACT_NO_GROUP,
+    &EXTRACT_UNDEFINED_GROUP,
+    &PUSH_BRANCH_MISSING,
+    &PUSH_TO_PROTECTED_BRANCH,
+    &PUSH_TO_CHECKOUT_BRANCH,
+    &CHECKOUT_BRANCH_MISSING,
+];
+
 /// Every rule an ImageRepository breaks.
-pub fn check_image_repository(repo: &ImageRepository, settings: &Settings) -> Vec<Violation> {
+pub fn check_image_repository(repo: &ImageRepository, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let settings = ctx.settings;
     let spec = &repo.spec;
     let mut out = Vec::new();
     let image = spec.image.as_deref().unwrap_or("");
     let parsed = match ImageRef::parse(image) {
         Ok(r) => Some(r),
         Err(e) => {
-            out.push(Violation::new(
+            out.push(IMAGE_INVALID.at(
                 "spec.image",
                 format!("{image:?} {e}"),
                 "set spec.image to a repository such as ghcr.io/org/app",
@@ -69,7 +223,7 @@ pub fn check_image_repository(repo: &ImageRepository, settings: &Settings) -> Ve
     };
     if let Some(r) = &parsed {
         if r.tag.is_some() || r.digest.is_some() {
-            out.push(Violation::new(
+            out.push(IMAGE_TAG_OR_DIGEST.at(
                 "spec.image",
                 format!(
                     "{image:?} names a tag or digest; ImageRepository scans a whole repository"
@@ -80,7 +234,7 @@ pub fn check_image_repository(repo: &ImageRepository, settings: &Settings) -> Ve
         if !settings.allowed_images.is_empty()
             && !settings.image_prefixes().iter().any(|p| p.matches(r))
         {
-            out.push(Violation::new(
+            out.push(IMAGE_NOT_ALLOWED.at(
                 "spec.image",
                 {
                     let name = r.name();
@@ -106,7 +260,7 @@ pub fn check_image_repository(repo: &ImageRepository, settings: &Settings) -> Ve
         let registry = parsed
             .as_ref()
             .map_or("the registry", |r| r.registry.as_str());
-        out.push(Violation::new(
+        out.push(INSECURE_REGISTRY.at(
             "spec.insecure",
             format!("is true: tags would be read over plain HTTP from {registry}, which is not in insecureRegistries"),
             "remove spec.insecure and reach the registry over TLS",
@@ -115,7 +269,7 @@ pub fn check_image_repository(repo: &ImageRepository, settings: &Settings) -> Ve
     if let Some(list) = &spec.exclusion_list {
         for (i, entry) in list.iter().enumerate() {
             if let Err(e) = Pattern::parse(entry) {
-                out.push(Violation::new(
+                out.push(EXCLUSION_INVALID.at(
                     format!("spec.exclusionList[{i}]"),
                     format!("{entry:?} {e}"),
                     "write a Go (RE2) regular expression",
@@ -123,7 +277,7 @@ pub fn check_image_repository(repo: &ImageRepository, settings: &Settings) -> Ve
             }
         }
         if !list.iter().any(|e| e == SIGNATURE_EXCLUSION) {
-            out.push(Violation::new(
+            out.push(EXCLUSION_DROPS_SIGNATURES.at(
                 "spec.exclusionList",
                 format!(
                     "replaces the default list without {SIGNATURE_EXCLUSION:?}, so cosign signature tags (sha256-….sig) become candidate images"
@@ -136,13 +290,14 @@ pub fn check_image_repository(repo: &ImageRepository, settings: &Settings) -> Ve
 }
 
 /// Every rule an ImagePolicy breaks.
-pub fn check_image_policy(policy: &ImagePolicy, settings: &Settings) -> Vec<Violation> {
+pub fn check_image_policy(policy: &ImagePolicy, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let settings = ctx.settings;
     let spec = &policy.spec;
     let mut out = Vec::new();
     let choice = spec.policy.clone().unwrap_or_default();
     if let Some(semver) = &choice.semver {
         match Constraint::parse(&semver.range) {
-            Err(e) => out.push(Violation::new(
+            Err(e) => out.push(SEMVER_RANGE_INVALID.at(
                 "spec.policy.semver.range",
                 format!("{:?} is not a semver range: {e}", semver.range),
                 "write a Masterminds semver range such as \">=1.2.0 <2.0.0\"",
@@ -151,7 +306,7 @@ pub fn check_image_policy(policy: &ImagePolicy, settings: &Settings) -> Vec<Viol
                 if let Some(alt) = c.unbounded_alternative()
                     && !settings.allow_unbounded_semver
                 {
-                    out.push(Violation::new(
+                    out.push(SEMVER_RANGE_UNBOUNDED.at(
                         "spec.policy.semver.range",
                         {
                             let within = if alt == semver.range.trim() {
@@ -180,7 +335,7 @@ pub fn check_image_policy(policy: &ImagePolicy, settings: &Settings) -> Vec<Viol
     .find(|(_, p)| p.is_some())
     .map(|(name, _)| name);
     if let (Some(name), None) = (ordered, pattern_text) {
-        out.push(Violation::new(
+        out.push(PATTERN_MISSING.at(
             "spec.filterTags.pattern",
             format!("is missing: a {name} policy then orders every tag in the repository, including ones that were never releases"),
             "set spec.filterTags.pattern to an anchored regex with a named group, e.g. '^main-[a-f0-9]+-(?P<ts>[0-9]+)$', and extract: '$ts'",
@@ -188,7 +343,7 @@ pub fn check_image_policy(policy: &ImagePolicy, settings: &Settings) -> Vec<Viol
     }
     let pattern = match pattern_text.map(Pattern::parse) {
         Some(Err(e)) => {
-            out.push(Violation::new(
+            out.push(PATTERN_INVALID.at(
                 "spec.filterTags.pattern",
                 format!("{:?} {e}", pattern_text.unwrap_or_default()),
                 "write a Go (RE2) regular expression",
@@ -197,7 +352,7 @@ pub fn check_image_policy(policy: &ImagePolicy, settings: &Settings) -> Vec<Viol
         }
         Some(Ok(p)) => {
             if !p.is_anchored() {
-                out.push(Violation::new(
+                out.push(PATTERN_UNANCHORED.at(
                     "spec.filterTags.pattern",
                     format!(
                         "{:?} is not anchored at both ends, so it also matches tags that merely contain it",
@@ -220,11 +375,11 @@ fn check_extract(
     extract: &str,
     pattern_text: Option<&str>,
     pattern: Option<&Pattern>,
-    out: &mut Vec<Violation>,
+    out: &mut Vec<Finding>,
 ) {
     let field = "spec.filterTags.extract";
     let Some(text) = pattern_text else {
-        out.push(Violation::new(
+        out.push(EXTRACT_WITHOUT_PATTERN.at(
             field,
             format!(
                 "{extract:?} is set without spec.filterTags.pattern, so it has no groups to read"
@@ -237,7 +392,7 @@ fn check_extract(
     let Some(pattern) = pattern else { return };
     let refs = references(extract);
     if refs.is_empty() {
-        out.push(Violation::new(
+        out.push(EXTRACT_NO_GROUP.at(
             field,
             format!("{extract:?} refers to no group, so every tag extracts to the same value and the policy picks an arbitrary one"),
             "refer to a named group of the pattern, e.g. '$ts' for (?P<ts>...)",
@@ -261,7 +416,7 @@ fn check_extract(
             } else {
                 format!("the named groups [{}]", names.join(", "))
             };
-            out.push(Violation::new(
+            out.push(EXTRACT_UNDEFINED_GROUP.at(
                 field,
                 format!(
                     "{extract:?} refers to {shown}, which the pattern {text:?} does not define (it has {defined}); Flux expands it to an empty string and picks a wrong tag"
@@ -270,6 +425,16 @@ fn check_extract(
             ));
         }
     }
+}
+
+/// The part of an ImageUpdateAutomation the rules read (its typed view): `spec.git`, so a
+/// field of it with the wrong type is refused by the flow with its path.
+pub type Automation = Resource<AutomationSpec>;
+
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(default)]
+pub struct AutomationSpec {
+    pub git: Option<GitSpec>,
 }
 
 /// `spec.git` of ImageUpdateAutomation: the same shape in v1beta1, v1beta2 and v1.
@@ -335,30 +500,16 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
 }
 
 /// Every rule an ImageUpdateAutomation breaks.
-pub fn check_update_automation(
-    automation: &ImageUpdateAutomation,
-    settings: &Settings,
-) -> Vec<Violation> {
+pub fn check_update_automation(automation: &Automation, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let settings = ctx.settings;
     let mut out = Vec::new();
     let require_review = settings.require_separate_push_branch;
     let protected = &settings.protected_branches;
     if !require_review && protected.is_empty() {
         return out;
     }
-    let git: GitSpec = match &automation.spec.git {
-        None => GitSpec::default(),
-        Some(v) => match serde_path_to_error::deserialize(v) {
-            Ok(g) => g,
-            Err(e) => {
-                out.push(Violation::new(
-                    format!("spec.git.{}", e.path()),
-                    e.inner().to_string(),
-                    "make spec.git match the ImageUpdateAutomation schema",
-                ));
-                return out;
-            }
-        },
-    };
+    let none = GitSpec::default();
+    let git = automation.spec.git.as_ref().unwrap_or(&none);
     let checkout = git
         .checkout
         .as_ref()
@@ -397,7 +548,7 @@ pub fn check_update_automation(
             .as_deref()
             .is_none_or(|b| glob::any_matches(protected, b));
         if require_review || (!protected.is_empty() && hits_protected) {
-            out.push(Violation::new("spec.git.push", problem, fix));
+            out.push(PUSH_BRANCH_MISSING.at("spec.git.push", problem, fix));
         }
         return out;
     }
@@ -406,13 +557,13 @@ pub fn check_update_automation(
             continue;
         };
         if !protected.is_empty() && (glob::any_matches(protected, name) || name.contains('*')) {
-            out.push(Violation::new(
+            out.push(PUSH_TO_PROTECTED_BRANCH.at(
                 *field,
                 format!("pushes to {name:?}, a protected branch (protected: {protected_list})"),
                 "push to a branch outside the protected ones and merge it through review",
             ));
         } else if require_review && checkout.as_deref() == Some(name.as_str()) {
-            out.push(Violation::new(
+            out.push(PUSH_TO_CHECKOUT_BRANCH.at(
                 *field,
                 format!("pushes to {name:?}, the branch it checks out, so changes skip review"),
                 "push to a separate branch (e.g. flux-image-updates) and merge it through review",
@@ -420,7 +571,7 @@ pub fn check_update_automation(
         }
     }
     if require_review && checkout.is_none() {
-        out.push(Violation::new(
+        out.push(CHECKOUT_BRANCH_MISSING.at(
             "spec.git.checkout.ref.branch",
             "is not set, so the push branch cannot be shown to differ from the branch the automation checks out",
             "set spec.git.checkout.ref.branch explicitly",
@@ -450,5 +601,187 @@ mod tests {
             refspec_destination("HEAD:refs/for/main"),
             PushTarget::OtherRef("refs/for/main".into())
         );
+    }
+
+    use crate::POLICY;
+    use fluxgate_admission::flow::review_create;
+    use serde_json::{Value, json};
+
+    /// The rule ids an object of `kind` with `spec` in team-a gets under `settings`.
+    fn rules(kind: &str, spec: Value, settings: Value) -> Vec<String> {
+        let object = json!({
+            "apiVersion": "image.toolkit.fluxcd.io/v1", "kind": kind,
+            "metadata": {"name": "app", "namespace": "team-a"}, "spec": spec
+        });
+        let verdict = review_create(
+            &POLICY,
+            object,
+            "system:serviceaccount:team-a:flux",
+            settings,
+        );
+        verdict
+            .findings
+            .iter()
+            .map(|f| f.rule.to_string())
+            .collect()
+    }
+
+    fn repository(spec: Value, settings: Value) -> Vec<String> {
+        rules("ImageRepository", spec, settings)
+    }
+
+    fn policy(spec: Value) -> Vec<String> {
+        rules("ImagePolicy", spec, json!(null))
+    }
+
+    fn automation(git: Value, settings: Value) -> Vec<String> {
+        rules("ImageUpdateAutomation", json!({"git": git}), settings)
+    }
+
+    #[test]
+    fn image_repositories() {
+        let allowed = json!({"allowedImages": ["ghcr.io/acme/"]});
+        assert!(repository(json!({"image": "ghcr.io/acme/app"}), allowed.clone()).is_empty());
+        assert_eq!(
+            repository(json!({"image": "Not An Image"}), json!(null)),
+            ["image/image-invalid"]
+        );
+        let tagged = json!({"image": "ghcr.io/acme/app:1.0"});
+        assert_eq!(
+            repository(tagged, json!(null)),
+            ["image/image-tag-or-digest"]
+        );
+        let evil = json!({"image": "ghcr.io/acme-evil/app"});
+        assert!(repository(evil.clone(), json!(null)).is_empty());
+        assert_eq!(repository(evil, allowed), ["image/image-not-allowed"]);
+        let insecure = json!({"image": "registry.local:5000/app", "insecure": true});
+        assert_eq!(
+            repository(insecure.clone(), json!(null)),
+            ["image/insecure-registry"]
+        );
+        let registries = json!({"insecureRegistries": ["registry.local:5000"]});
+        assert!(repository(insecure, registries).is_empty());
+        let exclusions = json!({"image": "nginx", "exclusionList": ["(", "^.*\\.sig$"]});
+        assert_eq!(
+            repository(exclusions, json!(null)),
+            ["image/exclusion-invalid"]
+        );
+        let drops = json!({"image": "nginx", "exclusionList": ["^dev-"]});
+        assert_eq!(
+            repository(drops, json!(null)),
+            ["image/exclusion-drops-signatures"]
+        );
+    }
+
+    #[test]
+    fn image_policies() {
+        let bounded = json!({"policy": {"semver": {"range": ">=1.2.0 <2.0.0"}}});
+        assert!(policy(bounded).is_empty());
+        let garbage = json!({"policy": {"semver": {"range": "one"}}});
+        assert_eq!(policy(garbage), ["image/semver-range-invalid"]);
+        let open = json!({"policy": {"semver": {"range": "~1.2 || x"}}});
+        assert_eq!(policy(open.clone()), ["image/semver-range-unbounded"]);
+        assert!(rules("ImagePolicy", open, json!({"allowUnboundedSemver": true})).is_empty());
+        let no_pattern = json!({"policy": {"numerical": {"order": "asc"}}});
+        assert_eq!(policy(no_pattern), ["image/pattern-missing"]);
+        let broken = json!({"policy": {"alphabetical": {}}, "filterTags": {"pattern": "^(v$"}});
+        assert_eq!(policy(broken), ["image/pattern-invalid"]);
+        let loose = json!({"policy": {"alphabetical": {}}, "filterTags": {"pattern": "^v1|.*$"}});
+        assert_eq!(policy(loose), ["image/pattern-unanchored"]);
+    }
+
+    #[test]
+    fn extract_templates() {
+        let good = json!({"filterTags": {"pattern": "^main-(?P<ts>[0-9]+)$", "extract": "$ts"}});
+        assert!(policy(good).is_empty());
+        let alone = json!({"filterTags": {"extract": "$ts"}});
+        assert_eq!(policy(alone), ["image/extract-without-pattern"]);
+        let constant = json!({"filterTags": {"pattern": "^main-(?P<ts>[0-9]+)$", "extract": "v"}});
+        assert_eq!(policy(constant), ["image/extract-no-group"]);
+        let missing = json!({"filterTags": {"pattern": "^(?P<ts>[0-9]+)$", "extract": "$tsZ $2"}});
+        assert_eq!(
+            policy(missing),
+            [
+                "image/extract-undefined-group",
+                "image/extract-undefined-group"
+            ]
+        );
+    }
+
+    #[test]
+    fn update_automations() {
+        let review = json!({"requireSeparatePushBranch": true});
+        let protected = json!({"protectedBranches": ["main", "release-*"]});
+        let to_checkout =
+            json!({"checkout": {"ref": {"branch": "main"}}, "push": {"branch": "main"}});
+        assert!(automation(to_checkout.clone(), json!(null)).is_empty());
+        assert_eq!(
+            automation(to_checkout.clone(), review.clone()),
+            ["image/push-to-checkout-branch"]
+        );
+        assert_eq!(
+            automation(to_checkout, protected.clone()),
+            ["image/push-to-protected-branch"]
+        );
+        let no_push = json!({"checkout": {"ref": {"branch": "main"}}});
+        assert_eq!(
+            automation(no_push.clone(), review.clone()),
+            ["image/push-branch-missing"]
+        );
+        assert_eq!(
+            automation(no_push, protected.clone()),
+            ["image/push-branch-missing"]
+        );
+        let dev = json!({"checkout": {"ref": {"branch": "dev"}}});
+        assert!(automation(dev, protected.clone()).is_empty());
+        let no_checkout = json!({"push": {"branch": "flux-updates"}});
+        assert_eq!(
+            automation(no_checkout, review),
+            ["image/checkout-branch-missing"]
+        );
+        let refspec = json!({"checkout": {"ref": {"branch": "main"}}, "push": {"refspec": "+HEAD:refs/heads/release-2"}});
+        assert_eq!(
+            automation(refspec, protected.clone()),
+            ["image/push-to-protected-branch"]
+        );
+        let gerrit = json!({"checkout": {"ref": {"branch": "main"}}, "push": {"refspec": "HEAD:refs/for/main"}});
+        assert!(automation(gerrit, protected).is_empty());
+    }
+
+    #[test]
+    fn malformed_git_is_refused_by_the_flow() {
+        let object = json!({
+            "apiVersion": "image.toolkit.fluxcd.io/v1", "kind": "ImageUpdateAutomation",
+            "metadata": {"name": "apps", "namespace": "team-a"},
+            "spec": {"git": {"push": {"branch": 7}}}
+        });
+        let verdict = review_create(&POLICY, object, "u", json!(null));
+        assert_eq!(verdict.code, Some(400));
+        assert_eq!(verdict.findings[0].rule, "admission/invalid-object");
+        assert_eq!(verdict.findings[0].field, "spec.git.push.branch");
+    }
+
+    #[test]
+    fn platform_namespaces_are_shared_and_not_checked() {
+        let object = |ns: &str| {
+            json!({"apiVersion": "image.toolkit.fluxcd.io/v1", "kind": "ImageRepository",
+                   "metadata": {"name": "app", "namespace": ns}, "spec": {"image": "quay.io/x/app:1"}})
+        };
+        assert!(
+            review_create(&POLICY, object("flux-system"), "u", json!(null))
+                .findings
+                .is_empty()
+        );
+        let none = json!({"platformNamespaces": []});
+        let verdict = review_create(&POLICY, object("flux-system"), "u", none);
+        assert_eq!(verdict.findings[0].rule, "image/image-tag-or-digest");
+    }
+
+    #[test]
+    fn rules_are_listed_once() {
+        let mut ids: Vec<&str> = crate::RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), crate::RULES.len());
     }
 }

@@ -1,12 +1,10 @@
-use flux_model::PolicySettings;
-use flux_model::image_ref::{self, ImagePrefix};
+use fluxgate_admission::PolicySettings;
+use fluxgate_matchers::image_ref::{self, ImagePrefix};
 use serde::Deserialize;
 
 #[derive(Deserialize, Debug, Clone, Default, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Settings {
-    /// Namespaces whose image automation belongs to the platform and is not checked.
-    pub platform_namespaces: Vec<String>,
     /// Registry or repository prefixes an ImageRepository may scan (`ghcr.io/acme/`,
     /// `nginx`, `registry.acme.io:5000`). Empty: any image.
     pub allowed_images: Vec<String>,
@@ -23,8 +21,7 @@ pub struct Settings {
 
 impl PolicySettings for Settings {
     fn validate(&self) -> Result<(), String> {
-        flux_model::settings::no_blank_entries(&[
-            ("platformNamespaces", &self.platform_namespaces),
+        fluxgate_admission::settings::no_blank_entries(&[
             ("allowedImages", &self.allowed_images),
             ("insecureRegistries", &self.insecure_registries),
             ("protectedBranches", &self.protected_branches),
@@ -63,13 +60,13 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flux_model::settings::parse;
+    use fluxgate_admission::settings::parse;
     use serde_json::json;
 
     #[test]
     fn strict_settings() {
         assert_eq!(
-            parse::<Settings>(&json!(null)).unwrap(),
+            parse::<Settings>(&json!(null)).unwrap().policy,
             Settings::default()
         );
         let e = parse::<Settings>(&json!({"protectedBranch": ["main"]})).unwrap_err();
@@ -82,7 +79,20 @@ mod tests {
         assert!(e.starts_with("settings.allowedImages[1]"), "{e}");
         let e = parse::<Settings>(&json!({"insecureRegistries": ["reg.local/x"]})).unwrap_err();
         assert!(e.starts_with("settings.insecureRegistries[0]"), "{e}");
-        let s: Settings = parse(&json!({"insecureRegistries": ["Reg.Local:443"]})).unwrap();
+        let s = parse::<Settings>(&json!({"insecureRegistries": ["Reg.Local:443"]}))
+            .unwrap()
+            .policy;
         assert!(s.insecure_allowed("reg.local"));
+    }
+
+    #[test]
+    fn platform_namespaces_are_the_shared_setting() {
+        let s = parse::<Settings>(&json!(null)).unwrap();
+        assert_eq!(
+            s.identities.platform_namespaces,
+            ["flux-system", "kube-system", "kubewarden"]
+        );
+        let s = parse::<Settings>(&json!({"platformNamespaces": []})).unwrap();
+        assert!(s.identities.platform_namespaces.is_empty());
     }
 }

@@ -1,9 +1,11 @@
 //! The rules answer every input with a verdict, never a panic: a panic in a policy is a
 //! trap, and a trap is a 500 for the API server.
 
-use flux_model::regex_check::Pattern;
-use flux_model::testing::{json_tree, operation, request};
-use image_automation_guard::{Settings, evaluate, references, refspec_destination};
+use fluxgate_admission::settings::{self, Settings};
+use fluxgate_admission::testing::{json_tree, operation, request};
+use fluxgate_admission::{MemoryCluster, flow};
+use fluxgate_matchers::regex_check::Pattern;
+use image_automation_guard::{POLICY, references, refspec_destination};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -47,8 +49,8 @@ fn spec() -> impl Strategy<Value = Value> {
     )
 }
 
-fn settings() -> Settings {
-    serde_json::from_value(json!({
+fn settings() -> Settings<image_automation_guard::Settings> {
+    settings::parse(&json!({
         "allowedImages": ["ghcr.io/acme/", "nginx"],
         "insecureRegistries": ["registry.local:5000"],
         "requireSeparatePushBranch": true,
@@ -59,7 +61,7 @@ fn settings() -> Settings {
 
 proptest! {
     #[test]
-    fn evaluate_never_panics(
+    fn review_never_panics(
         kind in prop_oneof![Just("ImageRepository"), Just("ImagePolicy"), Just("ImageUpdateAutomation"), Just("Other")],
         version in prop_oneof![Just("v1"), Just("v1beta1"), Just("v1beta2"), Just("v9")],
         op in operation(),
@@ -68,12 +70,13 @@ proptest! {
         let object = json!({"apiVersion": format!("image.toolkit.fluxcd.io/{version}"), "kind": kind,
                             "metadata": {"name": "x", "namespace": "team-a"}, "spec": spec});
         let request = request(op, "team-a", object.clone(), object);
-        let verdict = evaluate(&request, &settings());
+        let cluster = MemoryCluster::default();
+        let verdict = flow::review(&POLICY, &request, &settings(), &cluster);
         // DELETE is never denied: Flux's prune and garbage collection must always work.
         if op == "DELETE" {
             prop_assert!(verdict.is_accepted());
         }
-        let _ = evaluate(&request, &Settings::default());
+        let _ = flow::review(&POLICY, &request, &Settings::default(), &cluster);
     }
 
     #[test]

@@ -1,27 +1,74 @@
 use crate::path::{normalize, within};
 use crate::settings::Settings;
-use flux_model::kinds::kustomize::Kustomization;
-use flux_model::{AdmissionRequest, FluxKind, ObjectRef, Verdict, Violation, tenancy};
+use flux_kinds::FluxKind;
+use flux_kinds::kustomize::Kustomization;
+use fluxgate_admission::{Ctx, tenancy};
+use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
 
-/// Admission entry: Kustomization CREATE/UPDATE outside the platform namespaces.
-pub fn evaluate(request: &AdmissionRequest, settings: &Settings) -> Verdict {
-    flux_model::review::review(
-        request,
-        FluxKind::Kustomization,
-        |k: &Kustomization, obj: &ObjectRef| {
-            if settings.platform_namespaces.contains(&obj.namespace) {
-                return Vec::new();
-            }
-            check(k, &obj.namespace, settings)
-        },
-    )
+const KINDS: &[KindSpec] = &[FluxKind::Kustomization.spec()];
+
+const fn rule(
+    id: &'static str,
+    title: &'static str,
+    stops: &'static str,
+    on_by_default: bool,
+    setting: &'static str,
+) -> Rule {
+    Rule {
+        id,
+        severity: Severity::Deny,
+        kinds: KINDS,
+        title,
+        stops,
+        on_by_default,
+        setting,
+    }
 }
 
-/// Every boundary a tenant Kustomization in `namespace` crosses.
-pub fn check(k: &Kustomization, namespace: &str, settings: &Settings) -> Vec<Violation> {
+pub const FORCE: Rule = rule(
+    "kustomization/force",
+    "A tenant Kustomization does not set `spec.force: true`.",
+    "a tenant deleting and recreating objects (and their data) whenever an immutable field changes.",
+    true,
+    "allowForce",
+);
+pub const PATH_OUTSIDE_PREFIXES: Rule = rule(
+    "kustomization/path-outside-prefixes",
+    "`spec.path` stays inside one of `allowedPathPrefixes` (whole components, after `.`, `..` and `//`).",
+    "a tenant applying another team's (or the platform's) directory of the shared repository.",
+    false,
+    "allowedPathPrefixes",
+);
+pub const PRUNE_REQUIRED: Rule = rule(
+    "kustomization/prune-required",
+    "`spec.prune` is true when `requirePrune` is set.",
+    "objects removed from Git lingering in the cluster, unreviewed and still running.",
+    false,
+    "requirePrune",
+);
+
+/// Every rule of the policy, in README order.
+pub const RULES: &[&Rule] = &[
+    &tenancy::SERVICE_ACCOUNT_MISSING,
+    &tenancy::CONTROLLER_ACCOUNT,
+    &tenancy::DENIED_ACCOUNT,
+    &tenancy::TARGET_NAMESPACE_MISSING,
+    &tenancy::FOREIGN_NAMESPACE,
+    &tenancy::CROSS_NAMESPACE_SOURCE,
+    &tenancy::CROSS_NAMESPACE_DEPENDENCY,
+    &FORCE,
+    &tenancy::REMOTE_CLUSTER,
+    &PATH_OUTSIDE_PREFIXES,
+    &PRUNE_REQUIRED,
+];
+
+/// Every boundary a tenant Kustomization crosses.
+pub fn check(k: &Kustomization, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let settings = ctx.settings;
+    let namespace = ctx.namespace();
     let spec = &k.spec;
     let targets = settings.target_namespaces(namespace);
-    let mut out: Vec<Violation> = [
+    let mut out: Vec<Finding> = [
         tenancy::service_account(
             spec.service_account_name.as_deref(),
             &settings.denied_service_accounts,
@@ -49,7 +96,7 @@ pub fn check(k: &Kustomization, namespace: &str, settings: &Settings) -> Vec<Vio
     out.extend(tenancy::depends_on(spec.depends_on.as_deref(), namespace));
     check_path(spec.path.as_deref(), namespace, settings, &mut out);
     if spec.force == Some(true) && !settings.allow_force {
-        out.push(Violation::new(
+        out.push(FORCE.at(
             "spec.force",
             "is true: Flux deletes and recreates objects whose immutable fields changed",
             "remove spec.force; use the per-object annotation kustomize.toolkit.fluxcd.io/force: enabled from the platform repository, temporarily",
@@ -59,7 +106,7 @@ pub fn check(k: &Kustomization, namespace: &str, settings: &Settings) -> Vec<Vio
         out.push(tenancy::kube_config());
     }
     if settings.require_prune && spec.prune != Some(true) {
-        out.push(Violation::new(
+        out.push(PRUNE_REQUIRED.at(
             "spec.prune",
             "is not true, so objects removed from Git stay in the cluster",
             "set spec.prune: true",
@@ -68,7 +115,7 @@ pub fn check(k: &Kustomization, namespace: &str, settings: &Settings) -> Vec<Vio
     out
 }
 
-fn check_path(path: Option<&str>, namespace: &str, settings: &Settings, out: &mut Vec<Violation>) {
+fn check_path(path: Option<&str>, namespace: &str, settings: &Settings, out: &mut Vec<Finding>) {
     if settings.allowed_path_prefixes.is_empty() {
         return;
     }
@@ -85,10 +132,182 @@ fn check_path(path: Option<&str>, namespace: &str, settings: &Settings, out: &mu
             .any(|prefix| within(&parts, &prefix))
     });
     if !inside {
-        out.push(Violation::new(
+        out.push(PATH_OUTSIDE_PREFIXES.at(
             "spec.path",
             format!("{raw:?} is outside the tenant's part of the repository"),
             format!("use a path under one of [{}]", prefixes.join(", ")),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::POLICY;
+    use fluxgate_admission::flow::review_create;
+    use serde_json::{Value, json};
+
+    const TENANT: &str = "system:serviceaccount:team-a:flux";
+
+    /// A Kustomization in `namespace` within every boundary, with `extra` merged into its spec.
+    fn kustomization(namespace: &str, extra: Value) -> Value {
+        let mut spec = json!({
+            "interval": "10m", "prune": true, "path": "./tenants/team-a/apps",
+            "sourceRef": {"kind": "GitRepository", "name": "team-a"},
+            "serviceAccountName": "flux-reconciler", "targetNamespace": "team-a"
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            if v.is_null() {
+                spec.as_object_mut().unwrap().remove(k);
+            } else {
+                spec[k] = v.clone();
+            }
+        }
+        json!({
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": "apps", "namespace": namespace}, "spec": spec
+        })
+    }
+
+    /// The rule ids a team-a Kustomization with `extra` gets under `settings`.
+    fn rules(extra: Value, settings: Value) -> Vec<String> {
+        let verdict = review_create(&POLICY, kustomization("team-a", extra), TENANT, settings);
+        verdict
+            .findings
+            .iter()
+            .map(|f| f.rule.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn within_boundaries_passes() {
+        assert!(rules(json!({}), json!(null)).is_empty());
+    }
+
+    #[test]
+    fn service_accounts() {
+        let missing = json!({"serviceAccountName": null});
+        assert_eq!(
+            rules(missing, json!(null)),
+            ["tenancy/service-account-missing"]
+        );
+        let controller = json!({"serviceAccountName": "kustomize-controller"});
+        assert_eq!(
+            rules(controller, json!(null)),
+            ["tenancy/controller-service-account"]
+        );
+        let default = json!({"serviceAccountName": "default"});
+        assert_eq!(
+            rules(default, json!(null)),
+            ["tenancy/denied-service-account"]
+        );
+    }
+
+    #[test]
+    fn namespaces_sources_and_dependencies() {
+        let no_target = json!({"targetNamespace": null});
+        assert_eq!(
+            rules(no_target, json!(null)),
+            ["tenancy/target-namespace-missing"]
+        );
+        let other = json!({"targetNamespace": "team-a-preview"});
+        assert_eq!(
+            rules(other.clone(), json!(null)),
+            ["tenancy/foreign-namespace"]
+        );
+        let extra = json!({"allowedTargetNamespaces": {"team-a": ["team-a-preview"]}});
+        assert!(rules(other, extra).is_empty());
+        let source = json!({"sourceRef": {"kind": "GitRepository", "name": "x", "namespace": "flux-system"}});
+        assert_eq!(
+            rules(source.clone(), json!(null)),
+            ["tenancy/cross-namespace-source"]
+        );
+        assert!(rules(source, json!({"sharedSourceNamespaces": ["flux-system"]})).is_empty());
+        let dep = json!({"dependsOn": [{"name": "a"}, {"name": "b", "namespace": "infra"}]});
+        assert_eq!(
+            rules(dep, json!(null)),
+            ["tenancy/cross-namespace-dependency"]
+        );
+    }
+
+    #[test]
+    fn force_kube_config_and_prune() {
+        let force = json!({"force": true});
+        assert_eq!(rules(force.clone(), json!(null)), ["kustomization/force"]);
+        assert!(rules(force, json!({"allowForce": true})).is_empty());
+        let remote = json!({"kubeConfig": {"secretRef": {"name": "prod"}}});
+        assert_eq!(
+            rules(remote.clone(), json!(null)),
+            ["tenancy/remote-cluster"]
+        );
+        assert!(rules(remote, json!({"allowKubeConfig": true})).is_empty());
+        let no_prune = json!({"prune": false});
+        assert!(rules(no_prune.clone(), json!(null)).is_empty());
+        assert_eq!(
+            rules(no_prune, json!({"requirePrune": true})),
+            ["kustomization/prune-required"]
+        );
+    }
+
+    #[test]
+    fn paths() {
+        let prefixes = json!({"allowedPathPrefixes": ["./tenants/{namespace}/"]});
+        assert!(rules(json!({}), prefixes.clone()).is_empty());
+        for path in [
+            "./tenants/team-a/../team-b",
+            "./tenants/team-a-evil",
+            "./",
+            "../x",
+        ] {
+            let escape = json!({"path": path});
+            assert_eq!(
+                rules(escape, prefixes.clone()),
+                ["kustomization/path-outside-prefixes"],
+                "{path}"
+            );
+        }
+        let root = json!({"path": null});
+        assert_eq!(
+            rules(root, prefixes),
+            ["kustomization/path-outside-prefixes"]
+        );
+    }
+
+    #[test]
+    fn every_boundary_at_once() {
+        let all =
+            json!({"serviceAccountName": null, "targetNamespace": "kube-system", "force": true});
+        assert_eq!(
+            rules(all, json!(null)),
+            [
+                "tenancy/service-account-missing",
+                "tenancy/foreign-namespace",
+                "kustomization/force"
+            ]
+        );
+    }
+
+    #[test]
+    fn platform_namespaces_are_shared_and_not_checked() {
+        let obj = kustomization("kube-system", json!({"serviceAccountName": null}));
+        assert!(
+            review_create(&POLICY, obj, TENANT, json!(null))
+                .findings
+                .is_empty()
+        );
+        let obj = kustomization("infra", json!({"serviceAccountName": null}));
+        let settings = json!({"platformNamespaces": ["infra"]});
+        assert!(
+            review_create(&POLICY, obj, TENANT, settings)
+                .findings
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn rules_are_listed_once() {
+        let mut ids: Vec<&str> = crate::RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), crate::RULES.len());
     }
 }

@@ -1,12 +1,10 @@
-use flux_model::PolicySettings;
+use fluxgate_admission::PolicySettings;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Settings {
-    /// Namespaces whose Kustomizations belong to the platform and are not checked.
-    pub platform_namespaces: Vec<String>,
     /// Service account names tenants may not use, besides Flux's controllers (e.g. `default`).
     pub denied_service_accounts: Vec<String>,
     /// Extra namespaces a tenant namespace may target: `{team-a: [team-a-preview]}`.
@@ -27,7 +25,6 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            platform_namespaces: vec!["flux-system".into()],
             denied_service_accounts: vec!["default".into()],
             allowed_target_namespaces: BTreeMap::new(),
             shared_source_namespaces: Vec::new(),
@@ -41,8 +38,7 @@ impl Default for Settings {
 
 impl PolicySettings for Settings {
     fn validate(&self) -> Result<(), String> {
-        flux_model::settings::no_blank_entries(&[
-            ("platformNamespaces", &self.platform_namespaces),
+        fluxgate_admission::settings::no_blank_entries(&[
             ("deniedServiceAccounts", &self.denied_service_accounts),
             ("sharedSourceNamespaces", &self.shared_source_namespaces),
             ("allowedPathPrefixes", &self.allowed_path_prefixes),
@@ -61,28 +57,45 @@ impl PolicySettings for Settings {
 impl Settings {
     /// The namespaces a Kustomization in `namespace` may target.
     pub fn target_namespaces<'a>(&'a self, namespace: &'a str) -> Vec<&'a str> {
-        flux_model::tenancy::allowed_namespaces(namespace, &self.allowed_target_namespaces)
+        fluxgate_admission::tenancy::allowed_namespaces(namespace, &self.allowed_target_namespaces)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flux_model::settings::parse;
+    use fluxgate_admission::settings::parse;
     use serde_json::json;
 
     #[test]
     fn strict_settings() {
         assert_eq!(
-            parse::<Settings>(&json!(null)).unwrap(),
+            parse::<Settings>(&json!(null)).unwrap().policy,
             Settings::default()
         );
         let e = parse::<Settings>(&json!({"allowForce": "yes"})).unwrap_err();
         assert!(e.starts_with("settings.allowForce: invalid type"), "{e}");
         let e = parse::<Settings>(&json!({"allowedPathPrefixes": ["../x"]})).unwrap_err();
         assert!(e.contains("climbs above the source root"), "{e}");
-        let s: Settings =
-            parse(&json!({"allowedTargetNamespaces": {"team-a": ["team-a-preview"]}})).unwrap();
+        let s =
+            parse::<Settings>(&json!({"allowedTargetNamespaces": {"team-a": ["team-a-preview"]}}))
+                .unwrap()
+                .policy;
         assert_eq!(s.target_namespaces("team-a"), ["team-a", "team-a-preview"]);
+        let e = parse::<Settings>(&json!({"deniedServiceAccounts": [""]})).unwrap_err();
+        assert!(e.starts_with("settings.deniedServiceAccounts[0]"), "{e}");
+    }
+
+    #[test]
+    fn platform_namespaces_are_the_shared_setting() {
+        let s = parse::<Settings>(&json!(null)).unwrap();
+        assert_eq!(
+            s.identities.platform_namespaces,
+            ["flux-system", "kube-system", "kubewarden"]
+        );
+        let s = parse::<Settings>(&json!({"platformNamespaces": ["infra"]})).unwrap();
+        assert_eq!(s.identities.platform_namespaces, ["infra"]);
+        let e = parse::<Settings>(&json!({"platformNamespaces": [" "]})).unwrap_err();
+        assert!(e.starts_with("settings.platformNamespaces[0]"), "{e}");
     }
 }

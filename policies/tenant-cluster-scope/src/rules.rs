@@ -96,7 +96,12 @@ mod tests {
     use fluxgate_admission::settings::parse;
     use serde_json::{Value, json};
 
-    fn request(user: &str, group: &str, kind: &str, namespace: &str) -> fluxgate_admission::AdmissionRequest {
+    fn request(
+        user: &str,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+    ) -> fluxgate_admission::AdmissionRequest {
         serde_json::from_value(json!({
             "operation": "CREATE", "namespace": namespace,
             "kind": {"group": group, "version": "v1", "kind": kind},
@@ -106,10 +111,18 @@ mod tests {
         .unwrap()
     }
 
-    fn rules(request: &fluxgate_admission::AdmissionRequest, settings: Value, state: Vec<Value>) -> Vec<String> {
+    fn rules(
+        request: &fluxgate_admission::AdmissionRequest,
+        settings: Value,
+        state: Vec<Value>,
+    ) -> Vec<String> {
         let settings = parse(&settings).unwrap();
         let verdict = review(&POLICY, request, &settings, &MemoryCluster::new(state));
-        verdict.findings.iter().map(|f| f.rule.to_string()).collect()
+        verdict
+            .findings
+            .iter()
+            .map(|f| f.rule.to_string())
+            .collect()
     }
 
     fn namespace(name: &str, tenant: Option<&str>) -> Value {
@@ -131,7 +144,10 @@ mod tests {
         let crb = "ClusterRoleBinding";
         let rbac = "rbac.authorization.k8s.io";
         let tenant = request("system:serviceaccount:team-a:team-a", rbac, crb, "");
-        assert_eq!(rules(&tenant, json!(null), state.clone()), ["tenant/cluster-scoped-write"]);
+        assert_eq!(
+            rules(&tenant, json!(null), state.clone()),
+            ["tenant/cluster-scoped-write"]
+        );
         let operator = request(
             "system:serviceaccount:cert-manager:cert-manager-cainjector",
             "admissionregistration.k8s.io",
@@ -143,21 +159,46 @@ mod tests {
 
     #[test]
     fn a_namespace_is_cluster_scoped_even_with_its_name_as_namespace() {
-        let r = request("system:serviceaccount:team-a:team-a", "", "Namespace", "team-b");
-        assert_eq!(rules(&r, json!({"tenantLabel": ""}), vec![]), ["tenant/cluster-scoped-write"]);
+        let r = request(
+            "system:serviceaccount:team-a:team-a",
+            "",
+            "Namespace",
+            "team-b",
+        );
+        assert_eq!(
+            rules(&r, json!({"tenantLabel": ""}), vec![]),
+            ["tenant/cluster-scoped-write"]
+        );
     }
 
     #[test]
     fn per_team_accounts_in_flux_system() {
-        let settings = json!({"tenantIdentities": ["system:serviceaccount:flux-system:payments-flux-sa"]});
+        let settings =
+            json!({"tenantIdentities": ["system:serviceaccount:flux-system:payments-flux-sa"]});
         let crb = |user: &str| request(user, "rbac.authorization.k8s.io", "ClusterRoleBinding", "");
         let team = crb("system:serviceaccount:flux-system:payments-flux-sa");
-        assert_eq!(rules(&team, settings.clone(), vec![]), ["tenant/cluster-scoped-write"]);
+        assert_eq!(
+            rules(&team, settings.clone(), vec![]),
+            ["tenant/cluster-scoped-write"]
+        );
         let platform = crb("system:serviceaccount:flux-system:platform-sa");
         assert!(rules(&platform, settings.clone(), vec![]).is_empty());
-        let in_team_ns = request("system:serviceaccount:flux-system:payments-flux-sa", "apps", "Deployment", "payments");
+        let in_team_ns = request(
+            "system:serviceaccount:flux-system:payments-flux-sa",
+            "apps",
+            "Deployment",
+            "payments",
+        );
         assert!(rules(&in_team_ns, settings.clone(), vec![]).is_empty());
-        let in_flux = request("system:serviceaccount:flux-system:payments-flux-sa", "apps", "Deployment", "flux-system");
-        assert_eq!(rules(&in_flux, settings, vec![]), ["tenant/foreign-namespace-write"]);
+        let in_flux = request(
+            "system:serviceaccount:flux-system:payments-flux-sa",
+            "apps",
+            "Deployment",
+            "flux-system",
+        );
+        assert_eq!(
+            rules(&in_flux, settings, vec![]),
+            ["tenant/foreign-namespace-write"]
+        );
     }
 }
