@@ -95,6 +95,28 @@ bench *ARGS: build
       done
     done
 
+# Rewrite the README's per-request table from one run of the same benchmark (`--json`).
+bench-readme: build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --locked -q --profile host -p fluxgate-cli --bin fluxgate
+    cargo build --locked -q -p fluxgate-testkit
+    tmp=$(mktemp -d); mkdir -p "$tmp/json"
+    for p in {{ policies }}; do
+      for kind in accept reject; do
+        for fixture in policies/$p/fixtures/$kind-*.yaml; do
+          grep -q '^operation: DELETE' "$fixture" || break
+        done
+        name=$(basename "$fixture" .yaml)
+        ./target/debug/fluxgate-testkit export "$fixture" "$tmp/$p-$kind"
+        ./target/host/fluxgate bench "{{ wasm_dir }}/$p.wasm" -r "$tmp/$p-$kind/request.json" \
+          --settings-path "$tmp/$p-$kind/settings.json" --cluster-state "$tmp/$p-$kind/cluster.json" \
+          --allow-context-aware --metadata-path "policies/$p/metadata.yml" --json > "$tmp/json/$p--$name.json"
+        echo "bench: $p $name" >&2
+      done
+    done
+    ./target/debug/fluxgate-testkit bench-table "$tmp/json" README.md
+
 # promtool checks and unit tests of the Prometheus alerts (deploy/monitoring).
 monitoring:
     bash deploy/monitoring/check.sh

@@ -3,6 +3,7 @@
 //! wasm policies with the host library ([`runner`]); every policy's rule list for the
 //! catalogue ([`catalogue`]).
 
+pub mod bench_table;
 pub mod catalogue;
 pub mod fixture;
 pub mod runner;

@@ -1,6 +1,9 @@
 //! `fluxgate-testkit [--root DIR] [POLICY...]`: replays the fixtures of every policy (or
 //! the named ones) through the release wasm modules and reports each failing case.
 //!
+//! `fluxgate-testkit bench-table JSON_DIR README`: the README's per-request table from
+//! `fluxgate bench --json` reports (`just bench-readme`).
+//!
 //! `fluxgate-testkit export FIXTURE DIR`: writes the AdmissionRequest and settings a fixture
 //! stands for (DIR/request.json, DIR/settings.json), for `fluxgate run` and `fluxgate bench`.
 
@@ -20,6 +23,17 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<bool> {
+    if std::env::args().nth(1).as_deref() == Some("bench-table") {
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        let [dir, readme] = args.as_slice() else {
+            anyhow::bail!("usage: fluxgate-testkit bench-table JSON_DIR README");
+        };
+        fluxgate_testkit::bench_table::write(
+            std::path::Path::new(dir),
+            std::path::Path::new(readme),
+        )?;
+        return Ok(true);
+    }
     if std::env::args().nth(1).as_deref() == Some("export") {
         let args: Vec<String> = std::env::args().skip(2).collect();
         let [fixture, dir] = args.as_slice() else {

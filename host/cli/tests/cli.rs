@@ -60,6 +60,33 @@ request:
 ";
 
 #[test]
+fn explain_prints_the_run_response_and_its_findings() {
+    let review = write_temp("explain-review.yaml", REVIEW_YAML);
+    let args = |cmd: &'static str| {
+        fluxgate(&[
+            cmd,
+            policy().to_str().unwrap(),
+            "--request-path",
+            review.to_str().unwrap(),
+        ])
+    };
+    let (run, explain) = (args("run"), args("explain"));
+    assert!(explain.status.success(), "{}", text(&explain.stderr));
+    let explained: serde_json::Value = serde_json::from_slice(&explain.stdout).unwrap();
+    let ran: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(explained["response"], ran, "explain's response is exactly run's");
+    let findings = explained["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{explained}");
+    let f = &findings[0];
+    assert_eq!(f["policy"], "git-commit-verification");
+    assert_eq!(f["rule"], "gcv/verify-missing");
+    assert_eq!(f["severity"], "deny");
+    assert_eq!(f["field"], "spec.verify");
+    assert!(f["problem"].as_str().unwrap().starts_with("is missing"));
+    assert!(f["fix"].as_str().unwrap().starts_with("add spec.verify"));
+}
+
+#[test]
 fn run_prints_a_kwctl_shaped_response() {
     let review = write_temp("review.yaml", REVIEW_YAML);
     let out = fluxgate(&[
@@ -93,7 +120,7 @@ fn run_prints_a_kwctl_shaped_response() {
         "-r",
         bare.to_str().unwrap(),
         "--settings-json",
-        r#"{"exemptNamespaces":["apps"]}"#,
+        r#"{"platformNamespaces":["apps"]}"#,
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(

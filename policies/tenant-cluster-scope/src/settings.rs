@@ -58,7 +58,6 @@ mod tests {
     fn kind_allowlist() {
         let s = Settings {
             allowed_cluster_scoped_kinds: vec!["/Namespace".into(), "PriorityClass".into()],
-            ..Settings::default()
         };
         assert!(s.allows_cluster_scoped("", "Namespace"));
         assert!(!s.allows_cluster_scoped("example.com", "Namespace"));
