@@ -74,7 +74,10 @@ fn explain_prints_the_run_response_and_its_findings() {
     assert!(explain.status.success(), "{}", text(&explain.stderr));
     let explained: serde_json::Value = serde_json::from_slice(&explain.stdout).unwrap();
     let ran: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(explained["response"], ran, "explain's response is exactly run's");
+    assert_eq!(
+        explained["response"], ran,
+        "explain's response is exactly run's"
+    );
     let findings = explained["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{explained}");
     let f = &findings[0];

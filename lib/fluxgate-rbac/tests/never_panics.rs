@@ -2,7 +2,7 @@
 //! cluster state that no API server would hold, with a value or an error.
 
 use fluxgate_admission::MemoryCluster;
-use fluxgate_rbac::{self as rbac, LabelSelector, PolicyRule, RbacKind, RoleRef};
+use fluxgate_rbac::{self as rbac, Grants, LabelSelector, PolicyRule, RbacKind, RoleRef, Selects};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -63,7 +63,7 @@ proptest! {
     #[test]
     fn rule_matching_never_panics(groups in words(), resources in words(), verbs in words(),
                                   verb in "[a-z*/]{0,8}", resource in "[a-z*/]{0,12}") {
-        let rule = PolicyRule { api_groups: groups, resources, verbs, ..Default::default() };
+        let rule = PolicyRule { api_groups: Some(groups), resources: Some(resources), verbs, ..Default::default() };
         let _ = rule.grants(&verb, "", &resource);
         let _ = rule.describe();
     }

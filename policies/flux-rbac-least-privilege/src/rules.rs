@@ -5,6 +5,7 @@ use fluxgate_rbac::{
     self as rbac, Binding, BindingOf, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, Principal, RBAC_GROUP,
     ROLE, ROLE_BINDING, RbacKind, ResolveError, Role, Scope, SourcedRule,
 };
+use fluxgate_rbac::{Grants, Principals as _};
 use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
 
 const BINDINGS: &[KindSpec] = &[ROLE_BINDING, CLUSTER_ROLE_BINDING];
@@ -259,27 +260,27 @@ pub fn forbidden_grants(
     let cluster_wide = scope == Scope::Cluster;
     let mut found = Vec::new();
     for SourcedRule { origin, rule } in rules {
-        if rule.resources.is_empty() {
+        if rule.resources().is_empty() {
             continue; // nonResourceURLs only: no objects
         }
         // Flux's controllers hold `*` on Flux's groups everywhere; any Flux identity may in
         // one namespace (flux-edit joins the built-in edit and admin), never cluster-wide,
         // where it means writing Kustomizations in the Flux namespace.
         let tolerated = (controller || !cluster_wide)
-            && !rule.api_groups.is_empty()
+            && !rule.api_groups().is_empty()
             && rule
-                .api_groups
+                .api_groups()
                 .iter()
                 .all(|g| settings.controller_api_groups.contains(g));
         if !tolerated
-            && (rule.verbs.iter().any(|v| v == "*") || rule.resources.iter().any(|r| r == "*"))
+            && (rule.verbs.iter().any(|v| v == "*") || rule.resources().iter().any(|r| r == "*"))
         {
             found.push(format!("{origin}: wildcard {}", rule.describe()));
             continue;
         }
         for verb in ESCALATION_VERBS {
             if rule.verbs.iter().any(|v| v == verb) {
-                found.push(format!("{origin}: verb {verb} on {:?}", rule.resources));
+                found.push(format!("{origin}: verb {verb} on {:?}", rule.resources()));
             }
         }
         for (group, resource, cluster_scoped) in FORBIDDEN_WRITES {

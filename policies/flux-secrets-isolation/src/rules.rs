@@ -5,6 +5,7 @@ use fluxgate_rbac::{
     self as rbac, Binding, BindingOf, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, Principal, ROLE,
     ROLE_BINDING, RbacKind, ResolveError, Role, Scope, SourcedRule,
 };
+use fluxgate_rbac::{Grants as _, Principals as _};
 use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
 
 const BINDINGS: &[KindSpec] = &[ROLE_BINDING, CLUSTER_ROLE_BINDING];
