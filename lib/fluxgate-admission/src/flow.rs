@@ -19,8 +19,8 @@
 //! A check never sees a request that its exemptions excuse: there is no other way in.
 
 use crate::cluster::Cluster;
-use crate::identity::{Identities, Tenant};
-use crate::request::{AdmissionRequest, Operation, UserInfo};
+use crate::identity::{Identities, Tenant, TenantWriters};
+use crate::request::{AdmissionRequest, Operation};
 use crate::settings::{PolicySettings, Settings};
 use flux_kinds::ObjectMeta;
 use fluxgate_rules::{Finding, KindSpec, ObjectRef, Rule, Severity, Verdict};
@@ -53,9 +53,10 @@ pub enum Scope {
     /// Objects outside the platform namespaces (`platformNamespaces`), whoever writes them:
     /// a tenant's Flux objects.
     TenantObjects,
-    /// Writes by tenant identities, whatever they write: `TenantWriters(Identities::tenant_of)`.
-    /// (The classifier is named here so that only policies of this scope carry it.)
-    TenantWriters(fn(&Identities, &UserInfo, &dyn Cluster) -> Option<Tenant>),
+    /// Writes by tenant identities, whatever they write: `TenantWriters(&TENANT_WRITERS)`.
+    /// (The model is named here so that only policies of this scope carry its code.) The
+    /// tenant label is looked up only when a rule would deny the write.
+    TenantWriters(&'static TenantWriters),
     /// Every object, everywhere (RBAC grants are judged by whom they grant to).
     Everything,
 }
@@ -232,17 +233,15 @@ pub fn review<P>(
     if operation == Operation::Update && unchanged(kind.judged_fields, request) {
         return Verdict::accept(obj);
     }
-    let tenant = match policy.scope {
+    let (tenant, writers) = match policy.scope {
         Scope::TenantObjects if settings.identities.is_platform_namespace(&obj.namespace) => {
             return Verdict::accept(obj);
         }
-        Scope::TenantWriters(tenant_of) => {
-            match tenant_of(&settings.identities, &request.user_info, cluster) {
-                None => return Verdict::accept(obj),
-                tenant => tenant,
-            }
-        }
-        _ => None,
+        Scope::TenantWriters(w) => match (w.candidate)(&settings.identities, &request.user_info) {
+            None => return Verdict::accept(obj),
+            tenant => (tenant, Some(w)),
+        },
+        _ => (None, None),
     };
     if policy
         .exempt
@@ -259,7 +258,24 @@ pub fn review<P>(
         cluster,
         tenant: tenant.as_ref(),
     };
-    match judge.judge(object, &ctx) {
+    let mut judged = judge.judge(object, &ctx);
+    if let (Some(w), Some(candidate), Ok(findings)) = (writers, &tenant, &judged)
+        && candidate.needs_lookup()
+        && findings.iter().any(Finding::denies)
+    {
+        // Only now is it worth a look-up to know whether the writer is a tenant at all.
+        match (w.confirm)(&settings.identities, candidate.clone(), cluster) {
+            None => return Verdict::accept(obj),
+            Some(confirmed) => {
+                let ctx = Ctx {
+                    tenant: Some(&confirmed),
+                    ..ctx
+                };
+                judged = judge.judge(object, &ctx);
+            }
+        }
+    }
+    match judged {
         Ok(findings) => Verdict::of(obj, findings),
         Err(e) => {
             let version = version_of(&api_version);

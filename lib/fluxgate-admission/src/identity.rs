@@ -100,6 +100,14 @@ impl Identities {
 
     /// The tenant behind a request, or `None` for the platform, operators and humans.
     pub fn tenant_of(&self, user: &UserInfo, cluster: &dyn Cluster) -> Option<Tenant> {
+        self.confirm(self.candidate(user)?, cluster)
+    }
+
+    /// The tenant the writer is, as far as its name and the settings tell: `None` when
+    /// that already rules it out. A candidate that only the tenant label can confirm
+    /// ([`Tenant::needs_lookup`]) goes through [`Self::confirm`] before it is judged, so a
+    /// write that no rule would refuse costs no look-up.
+    pub fn candidate(&self, user: &UserInfo) -> Option<Tenant> {
         let username = user.username.as_str();
         if glob::any_matches(&self.platform_identities, username) {
             return None;
@@ -113,22 +121,32 @@ impl Identities {
             return Some(self.tenant(username, named, "is named in settings.tenantIdentities"));
         }
         if let Some(namespace) = namespace_after(username, SA_USER_PREFIX) {
-            return self.judge_account(username, username, namespace, cluster);
+            return self.judge_account(username, username, namespace);
         }
         groups.into_iter().find_map(|group| {
             let namespace = namespace_after(group, SA_GROUP_PREFIX)?;
-            self.judge_account(username, group, namespace, cluster)
+            self.judge_account(username, group, namespace)
         })
     }
 
+    /// Looks the tenant label up for a candidate that needs it: `None` when the writer's
+    /// Namespace and ServiceAccount are found unlabelled (an operator), the tenant otherwise
+    /// (a look-up that fails counts as a tenant).
+    pub fn confirm(&self, candidate: Tenant, cluster: &dyn Cluster) -> Option<Tenant> {
+        let Some(pending) = &candidate.pending else {
+            return Some(candidate);
+        };
+        let account = service_account_parts(&pending.via).map(|(_, name)| name);
+        let reason = match self.labelled(&pending.namespace, account, cluster) {
+            Ok(None) => return None,
+            Ok(Some(what)) => what,
+            Err(why) => format!("could not be told apart from a tenant ({why})"),
+        };
+        Some(self.tenant(&pending.username, &pending.via, &reason))
+    }
+
     /// A service account (or its namespace's group) named `via`, in `namespace`.
-    fn judge_account(
-        &self,
-        username: &str,
-        via: &str,
-        namespace: &str,
-        cluster: &dyn Cluster,
-    ) -> Option<Tenant> {
+    fn judge_account(&self, username: &str, via: &str, namespace: &str) -> Option<Tenant> {
         // Kubernetes never issues `System:ServiceAccount:...`: such a name is an
         // impersonation trick, judged as a tenant even when it names a platform namespace.
         let canonical = via.starts_with(SA_USER_PREFIX) || via.starts_with(SA_GROUP_PREFIX);
@@ -141,16 +159,13 @@ impl Identities {
         if self.tenant_label.is_empty() {
             return Some(self.tenant(username, via, "is outside the platform namespaces"));
         }
-        let account = service_account_parts(via).map(|(_, name)| name);
-        match self.labelled(namespace, account, cluster) {
-            Ok(None) => None,
-            Ok(Some(what)) => Some(self.tenant(username, via, &what)),
-            Err(why) => Some(self.tenant(
-                username,
-                via,
-                &format!("could not be told apart from a tenant ({why})"),
-            )),
-        }
+        let mut candidate = self.tenant(username, via, "is a candidate the tenant label confirms");
+        candidate.pending = Some(Pending {
+            username: username.to_string(),
+            via: via.to_string(),
+            namespace: namespace.to_string(),
+        });
+        Some(candidate)
     }
 
     /// Which of the namespace and the account carries the tenant label, if one does.
@@ -216,6 +231,7 @@ impl Identities {
             name,
             namespace,
             reason: format!("{via} {reason}"),
+            pending: None,
         }
     }
 }
@@ -244,9 +260,37 @@ pub struct Tenant {
     pub namespace: Option<String>,
     /// Why it is a tenant, for messages.
     pub reason: String,
+    /// The look-up that still has to confirm it.
+    pending: Option<Pending>,
 }
 
+/// A candidate's look-up: the account (or namespace group) `via` in `namespace`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Pending {
+    username: String,
+    via: String,
+    namespace: String,
+}
+
+/// The two steps of [`Identities::tenant_of`], for the flow's `Scope::TenantWriters`.
+#[derive(Debug, Clone, Copy)]
+pub struct TenantWriters {
+    pub candidate: fn(&Identities, &UserInfo) -> Option<Tenant>,
+    pub confirm: fn(&Identities, Tenant, &dyn Cluster) -> Option<Tenant>,
+}
+
+/// Tenants as the identity model finds them.
+pub const TENANT_WRITERS: TenantWriters = TenantWriters {
+    candidate: Identities::candidate,
+    confirm: Identities::confirm,
+};
+
 impl Tenant {
+    /// Whether only a look-up of the tenant label can say that this is a tenant.
+    pub fn needs_lookup(&self) -> bool {
+        self.pending.is_some()
+    }
+
     /// Whether the tenant may write objects in `namespace`.
     pub fn owns(&self, namespace: &str, identities: &Identities) -> bool {
         match &self.namespace {

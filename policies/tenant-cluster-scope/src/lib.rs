@@ -8,14 +8,15 @@
 mod rules;
 mod settings;
 
-use fluxgate_admission::{Identities, Policy, Scope, Typed};
+use fluxgate_admission::identity::TENANT_WRITERS;
+use fluxgate_admission::{Policy, Scope, Typed};
 use fluxgate_rules::KindSpec;
 pub use rules::RULES;
 pub use settings::Settings;
 
 pub const POLICY: Policy<Settings> = Policy {
     name: "tenant-cluster-scope",
-    scope: Scope::TenantWriters(Identities::tenant_of),
+    scope: Scope::TenantWriters(&TENANT_WRITERS),
     judges: &[&Typed {
         kind: KindSpec::ANY,
         check: rules::check,
