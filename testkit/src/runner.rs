@@ -310,6 +310,13 @@ fn check_rules(
     failures: &mut Vec<String>,
 ) {
     let got: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    if !r.allowed
+        && !findings
+            .iter()
+            .any(|f| f.severity == fluxgate_protocol::Severity::Deny && !f.field.is_empty())
+    {
+        failures.push("a denial must come with a denying finding that names its field".into());
+    }
     match &fixture.expect.rules {
         Some(want) => {
             let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
