@@ -113,14 +113,10 @@ impl<T: DeserializeOwned, P> Judge<P> for Typed<T, P> {
 }
 
 const fn flow_rule(id: &'static str, severity: Severity, title: &'static str) -> Rule {
+    let stops = "requests a policy cannot judge being admitted unjudged.";
     Rule {
-        id,
         severity,
-        kinds: &[KindSpec::ANY],
-        title,
-        stops: "requests a policy cannot judge being admitted unjudged.",
-        on_by_default: true,
-        setting: "",
+        ..Rule::deny(id, &[KindSpec::ANY], title, stops, "")
     }
 }
 

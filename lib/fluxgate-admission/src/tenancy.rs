@@ -5,7 +5,7 @@
 use crate::identity::FLUX_CONTROLLER_ACCOUNTS;
 use flux_kinds::FluxKind;
 use flux_kinds::object::DependencyReference;
-use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
+use fluxgate_rules::{Finding, KindSpec, Rule};
 use std::collections::BTreeMap;
 
 const TENANT_KINDS: &[KindSpec] = &[FluxKind::Kustomization.spec(), FluxKind::HelmRelease.spec()];
@@ -16,15 +16,7 @@ const fn tenancy_rule(
     stops: &'static str,
     setting: &'static str,
 ) -> Rule {
-    Rule {
-        id,
-        severity: Severity::Deny,
-        kinds: TENANT_KINDS,
-        title,
-        stops,
-        on_by_default: true,
-        setting,
-    }
+    Rule::deny(id, TENANT_KINDS, title, stops, setting)
 }
 
 pub const SERVICE_ACCOUNT_MISSING: Rule = tenancy_rule(

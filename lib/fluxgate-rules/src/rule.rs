@@ -25,6 +25,41 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// A deny rule that default settings enforce; `setting` relaxes it (`""`: none).
+    pub const fn deny(
+        id: &'static str,
+        kinds: &'static [KindSpec],
+        title: &'static str,
+        stops: &'static str,
+        setting: &'static str,
+    ) -> Rule {
+        Rule {
+            id,
+            severity: Severity::Deny,
+            kinds,
+            title,
+            stops,
+            on_by_default: true,
+            setting,
+        }
+    }
+
+    /// The same rule, enforced by default or only once `setting` turns it on.
+    pub const fn on_by_default(self, on: bool) -> Rule {
+        Rule {
+            on_by_default: on,
+            ..self
+        }
+    }
+
+    /// The same rule as a warning: the object is admitted with an admission warning.
+    pub const fn warning(self) -> Rule {
+        Rule {
+            severity: Severity::Warn,
+            ..self
+        }
+    }
+
     /// A finding of this rule at `field` (a path in the object: `spec.verify.mode`).
     /// Always inlined: only `id` and `severity` then reach the module, not the catalogue text.
     #[inline(always)]

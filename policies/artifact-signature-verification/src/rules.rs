@@ -32,15 +32,7 @@ pub(crate) const fn rule(
     on_by_default: bool,
     setting: &'static str,
 ) -> Rule {
-    Rule {
-        id,
-        severity: Severity::Deny,
-        kinds,
-        title,
-        stops,
-        on_by_default,
-        setting,
-    }
+    Rule::deny(id, kinds, title, stops, setting).on_by_default(on_by_default)
 }
 
 pub const VERIFY_MISSING: Rule = rule(

@@ -6,7 +6,7 @@ use fluxgate_rbac::{
     ROLE, ROLE_BINDING, RbacKind, ResolveError, Role, Scope, SourcedRule,
 };
 use fluxgate_rbac::{Grants, Principals as _};
-use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
+use fluxgate_rules::{Finding, KindSpec, Rule};
 
 const BINDINGS: &[KindSpec] = &[ROLE_BINDING, CLUSTER_ROLE_BINDING];
 const ROLES: &[KindSpec] = &[ROLE, CLUSTER_ROLE];
@@ -18,15 +18,7 @@ const fn rule(
     stops: &'static str,
     setting: &'static str,
 ) -> Rule {
-    Rule {
-        id,
-        severity: Severity::Deny,
-        kinds,
-        title,
-        stops,
-        on_by_default: true,
-        setting,
-    }
+    Rule::deny(id, kinds, title, stops, setting)
 }
 
 pub const CLUSTER_ADMIN: Rule = rule(

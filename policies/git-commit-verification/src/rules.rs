@@ -2,7 +2,7 @@ use crate::settings::{Settings, VerifyMode};
 use flux_kinds::FluxKind;
 use flux_kinds::source::GitRepository;
 use fluxgate_admission::Ctx;
-use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
+use fluxgate_rules::{Finding, KindSpec, Rule};
 
 const KINDS: &[KindSpec] = &[FluxKind::GitRepository.spec()];
 
@@ -12,15 +12,7 @@ const fn rule(
     stops: &'static str,
     setting: &'static str,
 ) -> Rule {
-    Rule {
-        id,
-        severity: Severity::Deny,
-        kinds: KINDS,
-        title,
-        stops,
-        on_by_default: true,
-        setting,
-    }
+    Rule::deny(id, KINDS, title, stops, setting)
 }
 
 pub const VERIFY_MISSING: Rule = rule(

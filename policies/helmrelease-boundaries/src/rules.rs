@@ -5,7 +5,7 @@ use flux_kinds::helm::HelmRelease;
 use fluxgate_admission::{Ctx, tenancy};
 use fluxgate_matchers::glob;
 use fluxgate_matchers::semver_range::Constraint;
-use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
+use fluxgate_rules::{Finding, KindSpec, Rule};
 use serde_json::Value;
 
 const KINDS: &[KindSpec] = &[FluxKind::HelmRelease.spec()];
@@ -17,15 +17,7 @@ const fn rule(
     on_by_default: bool,
     setting: &'static str,
 ) -> Rule {
-    Rule {
-        id,
-        severity: Severity::Deny,
-        kinds: KINDS,
-        title,
-        stops,
-        on_by_default,
-        setting,
-    }
+    Rule::deny(id, KINDS, title, stops, setting).on_by_default(on_by_default)
 }
 
 pub const CHART_VERSION_UNBOUNDED: Rule = rule(

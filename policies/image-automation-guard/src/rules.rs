@@ -7,7 +7,7 @@ use fluxgate_matchers::glob;
 use fluxgate_matchers::image_ref::ImageRef;
 use fluxgate_matchers::regex_check::Pattern;
 use fluxgate_matchers::semver_range::Constraint;
-use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
+use fluxgate_rules::{Finding, KindSpec, Rule};
 use serde::Deserialize;
 
 /// image-reflector-controller's default `exclusionList`: hides cosign signature tags.
@@ -25,15 +25,7 @@ const fn rule(
     on_by_default: bool,
     setting: &'static str,
 ) -> Rule {
-    Rule {
-        id,
-        severity: Severity::Deny,
-        kinds,
-        title,
-        stops,
-        on_by_default,
-        setting,
-    }
+    Rule::deny(id, kinds, title, stops, setting).on_by_default(on_by_default)
 }
 
 pub const IMAGE_INVALID: Rule = rule(

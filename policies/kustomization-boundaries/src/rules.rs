@@ -3,7 +3,7 @@ use crate::settings::Settings;
 use flux_kinds::FluxKind;
 use flux_kinds::kustomize::Kustomization;
 use fluxgate_admission::{Ctx, tenancy};
-use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
+use fluxgate_rules::{Finding, KindSpec, Rule};
 
 const KINDS: &[KindSpec] = &[FluxKind::Kustomization.spec()];
 
@@ -14,15 +14,7 @@ const fn rule(
     on_by_default: bool,
     setting: &'static str,
 ) -> Rule {
-    Rule {
-        id,
-        severity: Severity::Deny,
-        kinds: KINDS,
-        title,
-        stops,
-        on_by_default,
-        setting,
-    }
+    Rule::deny(id, KINDS, title, stops, setting).on_by_default(on_by_default)
 }
 
 pub const FORCE: Rule = rule(

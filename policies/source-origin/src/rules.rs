@@ -5,7 +5,7 @@ use flux_kinds::source::GitRepositoryRef;
 use fluxgate_admission::Ctx;
 use fluxgate_matchers::glob;
 use fluxgate_matchers::origin::{Origin, OriginPrefix};
-use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
+use fluxgate_rules::{Finding, KindSpec, Rule};
 
 const GIT: KindSpec = FluxKind::GitRepository.spec();
 const HELM: KindSpec = FluxKind::HelmRepository.spec();
@@ -21,15 +21,7 @@ const fn rule(
     on_by_default: bool,
     setting: &'static str,
 ) -> Rule {
-    Rule {
-        id,
-        severity: Severity::Deny,
-        kinds,
-        title,
-        stops,
-        on_by_default,
-        setting,
-    }
+    Rule::deny(id, kinds, title, stops, setting).on_by_default(on_by_default)
 }
 
 pub const URL_MISSING: Rule = rule(
