@@ -12,6 +12,8 @@ pub type Kustomization = Resource<KustomizationSpec>;
 pub struct KustomizationSpec {
     pub source_ref: Option<CrossNamespaceObjectReference>,
     pub path: Option<String>,
+    /// Kustomize Components, relative to `path` (v1beta2 and v1).
+    pub components: Option<Vec<String>>,
     pub service_account_name: Option<String>,
     pub target_namespace: Option<String>,
     pub force: Option<bool>,

@@ -38,12 +38,18 @@ pub const DENIED_ACCOUNT: Rule = tenancy_rule(
     "a tenant applying with a shared account whose rights were granted for something else.",
     "deniedServiceAccounts",
 );
-pub const TARGET_NAMESPACE_MISSING: Rule = tenancy_rule(
-    "tenancy/target-namespace-missing",
-    "A tenant Kustomization or HelmRelease sets `spec.targetNamespace`.",
-    "manifests that name another namespace landing there when RBAC alone bounds the tenant.",
-    "",
-);
+pub const TARGET_NAMESPACE_MISSING: Rule = Rule {
+    kinds: &[FluxKind::Kustomization.spec()],
+    ..tenancy_rule(
+        "tenancy/target-namespace-missing",
+        "A tenant Kustomization that names no service account sets `spec.targetNamespace` \
+         (every tenant Kustomization, with `requireTargetNamespace`).",
+        "manifests that name another namespace landing there when nothing else bounds the tenant; \
+         with its own service account the tenant is bounded by that account's RBAC \
+         (impersonation, Flux's multi-tenancy model).",
+        "requireTargetNamespace",
+    )
+};
 pub const FOREIGN_NAMESPACE: Rule = tenancy_rule(
     "tenancy/foreign-namespace",
     "`spec.targetNamespace` and `spec.storageNamespace` stay in the tenant's namespaces.",

@@ -71,7 +71,6 @@ pub const RULES: &[&Rule] = &[
     &tenancy::SERVICE_ACCOUNT_MISSING,
     &tenancy::CONTROLLER_ACCOUNT,
     &tenancy::DENIED_ACCOUNT,
-    &tenancy::TARGET_NAMESPACE_MISSING,
     &tenancy::FOREIGN_NAMESPACE,
     &tenancy::CROSS_NAMESPACE_SOURCE,
     &tenancy::CROSS_NAMESPACE_DEPENDENCY,
@@ -97,11 +96,14 @@ pub fn check(hr: &HelmRelease, ctx: &Ctx<Settings>) -> Vec<Finding> {
             &settings.denied_service_accounts,
             "helm-controller",
         ),
+        // Helm installs into the release namespace, which defaults to the HelmRelease's own
+        // (helm-controller: `GetReleaseNamespace`); templates that name another namespace go
+        // there with or without targetNamespace, and impersonation RBAC is what stops them.
         tenancy::namespace_field(
             "spec.targetNamespace",
             spec.target_namespace.as_deref(),
             &targets,
-            true,
+            false,
         ),
         tenancy::namespace_field(
             "spec.storageNamespace",
@@ -376,11 +378,9 @@ mod tests {
             rules(default, json!(null)),
             ["tenancy/denied-service-account"]
         );
+        // Helm installs into the HelmRelease's own namespace without targetNamespace.
         let no_target = json!({"targetNamespace": null});
-        assert_eq!(
-            rules(no_target, json!(null)),
-            ["tenancy/target-namespace-missing"]
-        );
+        assert!(rules(no_target, json!(null)).is_empty());
         let storage = json!({"storageNamespace": "team-b"});
         assert_eq!(rules(storage, json!(null)), ["tenancy/foreign-namespace"]);
         let chart_ref = json!({"chart": null, "chartRef": {"kind": "OCIRepository", "name": "p", "namespace": "flux-system"}});

@@ -31,6 +31,14 @@ pub const PATH_OUTSIDE_PREFIXES: Rule = rule(
     false,
     "allowedPathPrefixes",
 );
+pub const COMPONENT_OUTSIDE_PREFIXES: Rule = rule(
+    "kustomization/component-outside-prefixes",
+    "Every `spec.components` entry, resolved from `spec.path` as kustomize does, stays inside \
+     `allowedPathPrefixes`.",
+    "a tenant pulling another team's (or the platform's) directory into its build as a Component.",
+    false,
+    "allowedPathPrefixes",
+);
 pub const PRUNE_REQUIRED: Rule = rule(
     "kustomization/prune-required",
     "`spec.prune` is true when `requirePrune` is set.",
@@ -51,6 +59,7 @@ pub const RULES: &[&Rule] = &[
     &FORCE,
     &tenancy::REMOTE_CLUSTER,
     &PATH_OUTSIDE_PREFIXES,
+    &COMPONENT_OUTSIDE_PREFIXES,
     &PRUNE_REQUIRED,
 ];
 
@@ -70,7 +79,7 @@ pub fn check(k: &Kustomization, ctx: &Ctx<Settings>) -> Vec<Finding> {
             "spec.targetNamespace",
             spec.target_namespace.as_deref(),
             &targets,
-            true,
+            settings.require_target_namespace || spec.service_account_name.is_none(),
         ),
         tenancy::source_reference(
             "spec.sourceRef.namespace",
@@ -87,6 +96,7 @@ pub fn check(k: &Kustomization, ctx: &Ctx<Settings>) -> Vec<Finding> {
     .collect();
     out.extend(tenancy::depends_on(spec.depends_on.as_deref(), namespace));
     check_path(spec.path.as_deref(), namespace, settings, &mut out);
+    check_components(spec, namespace, settings, &mut out);
     if spec.force == Some(true) && !settings.allow_force {
         out.push(FORCE.at(
             "spec.force",
@@ -107,28 +117,67 @@ pub fn check(k: &Kustomization, ctx: &Ctx<Settings>) -> Vec<Finding> {
     out
 }
 
+/// The prefixes a tenant of `namespace` may use, `{namespace}` filled in.
+fn prefixes(settings: &Settings, namespace: &str) -> Vec<String> {
+    settings
+        .allowed_path_prefixes
+        .iter()
+        .map(|p| p.replace("{namespace}", namespace))
+        .collect()
+}
+
+/// Whether `path` (from the source root) normalises to somewhere under one of `prefixes`.
+fn inside(path: &str, prefixes: &[String]) -> bool {
+    normalize(path).is_some_and(|parts| {
+        prefixes
+            .iter()
+            .filter_map(|p| normalize(p))
+            .any(|prefix| within(&parts, &prefix))
+    })
+}
+
 fn check_path(path: Option<&str>, namespace: &str, settings: &Settings, out: &mut Vec<Finding>) {
     if settings.allowed_path_prefixes.is_empty() {
         return;
     }
     let raw = path.unwrap_or("./");
-    let prefixes: Vec<String> = settings
-        .allowed_path_prefixes
-        .iter()
-        .map(|p| p.replace("{namespace}", namespace))
-        .collect();
-    let inside = normalize(raw).is_some_and(|parts| {
-        prefixes
-            .iter()
-            .filter_map(|p| normalize(p))
-            .any(|prefix| within(&parts, &prefix))
-    });
-    if !inside {
+    let prefixes = prefixes(settings, namespace);
+    if !inside(raw, &prefixes) {
         out.push(PATH_OUTSIDE_PREFIXES.at(
             "spec.path",
             format!("{raw:?} is outside the tenant's part of the repository"),
             format!("use a path under one of [{}]", prefixes.join(", ")),
         ));
+    }
+}
+
+/// `spec.components` are kustomize Components that Flux adds to the kustomization it builds
+/// in `spec.path`, so kustomize resolves them from that directory (Flux docs, Kustomization
+/// `.spec.components`: "local and relative to the path specified by `.spec.path`"). A
+/// leading `/` is the source root: the controller builds inside the artifact's directory.
+fn check_components(
+    spec: &flux_kinds::kustomize::KustomizationSpec,
+    namespace: &str,
+    settings: &Settings,
+    out: &mut Vec<Finding>,
+) {
+    if settings.allowed_path_prefixes.is_empty() {
+        return;
+    }
+    let prefixes = prefixes(settings, namespace);
+    let base = spec.path.as_deref().unwrap_or("./");
+    for (i, component) in spec.components.iter().flatten().enumerate() {
+        let resolved = match component.strip_prefix('/') {
+            Some(from_root) => from_root.to_string(),
+            None => format!("{base}/{component}"),
+        };
+        if !inside(&resolved, &prefixes) {
+            out.push(COMPONENT_OUTSIDE_PREFIXES.at(
+                format!("spec.components[{i}]"),
+                format!("{component:?} resolves to {resolved:?} from spec.path, outside the tenant's part of the repository"),
+                format!("use components under one of [{}]", prefixes.join(", ")),
+            ));
+        }
     }
 }
 
@@ -196,10 +245,23 @@ mod tests {
 
     #[test]
     fn namespaces_sources_and_dependencies() {
+        // With its own service account the tenant is bounded by that account's RBAC ...
         let no_target = json!({"targetNamespace": null});
+        assert!(rules(no_target.clone(), json!(null)).is_empty());
+        // ... unless the platform asks for targetNamespace everywhere ...
+        let strict = json!({"requireTargetNamespace": true});
         assert_eq!(
-            rules(no_target, json!(null)),
+            rules(no_target, strict),
             ["tenancy/target-namespace-missing"]
+        );
+        // ... and without one nothing else bounds it.
+        let neither = json!({"targetNamespace": null, "serviceAccountName": null});
+        assert_eq!(
+            rules(neither, json!(null)),
+            [
+                "tenancy/service-account-missing",
+                "tenancy/target-namespace-missing"
+            ]
         );
         let other = json!({"targetNamespace": "team-a-preview"});
         assert_eq!(
@@ -293,6 +355,31 @@ mod tests {
                 .findings
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn components_resolve_from_the_path() {
+        let prefixes = json!({"allowedPathPrefixes": ["./tenants/{namespace}/"]});
+        let path =
+            |components: Value| json!({"path": "./tenants/team-a/apps", "components": components});
+        let own = path(json!([
+            "../components/ingress",
+            "./local",
+            "/tenants/team-a/x"
+        ]));
+        assert!(rules(own, prefixes.clone()).is_empty());
+        for escape in [
+            "../../team-b/secrets",
+            "../../../platform",
+            "/tenants/team-b",
+            "..//../../x",
+        ] {
+            assert_eq!(
+                rules(path(json!([escape])), prefixes.clone()),
+                ["kustomization/component-outside-prefixes"],
+                "{escape}"
+            );
+        }
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub struct Settings {
     pub allowed_path_prefixes: Vec<String>,
     /// Require `spec.prune: true`, so objects removed from Git are removed from the cluster.
     pub require_prune: bool,
+    /// Require `spec.targetNamespace` on every tenant Kustomization, not only on those that
+    /// name no service account (the hardening guide's stricter layout).
+    pub require_target_namespace: bool,
     /// Allow `spec.force: true`.
     pub allow_force: bool,
     /// Allow `spec.kubeConfig` (applying to a remote cluster, out of this cluster's admission).
@@ -30,6 +33,7 @@ impl Default for Settings {
             shared_source_namespaces: Vec::new(),
             allowed_path_prefixes: Vec::new(),
             require_prune: false,
+            require_target_namespace: false,
             allow_force: false,
             allow_kube_config: false,
         }
