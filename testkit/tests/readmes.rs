@@ -29,11 +29,9 @@ const SIZES_END: &str = "<!-- end of sizes -->";
 fn splice(text: &str, begin: &str, end: &str, body: &str, intro: &str, before: &str) -> String {
     let block = format!("{begin}\n{body}{end}\n");
     if let (Some(a), Some(b)) = (text.find(begin), text.find(end)) {
-        return format!(
-            "{}{block}{}",
-            &text[..a],
-            &text[b + end.len()..].trim_start_matches('\n')
-        );
+        let rest = text[b + end.len()..].trim_start_matches('\n');
+        let gap = if rest.is_empty() { "" } else { "\n" };
+        return format!("{}{block}{gap}{rest}", &text[..a]);
     }
     match text.find(before) {
         Some(at) => format!("{}{intro}{block}\n{}", &text[..at], &text[at..]),
