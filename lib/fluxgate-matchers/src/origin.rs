@@ -26,6 +26,8 @@ pub struct Origin {
     pub port: Option<u16>,
     /// The path including its leading `/`, or empty. Query and fragment are dropped.
     pub path: String,
+    /// The raw query after `?` (without the fragment), or empty.
+    pub query: String,
 }
 
 /// Why a URL cannot be judged.
@@ -73,6 +75,108 @@ impl fmt::Display for OriginError {
     }
 }
 
+/// `name=value` pairs of a query, split on `&` as Go's `url.ParseQuery` does (`;` is no
+/// separator since Go 1.17).
+fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+}
+
+/// A query component as Go's `url.QueryUnescape` reads it: `+` is a space, `%XX` a byte
+/// (an invalid escape is kept as written: Go would refuse the whole query).
+fn decode_component(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether a query parameter name carries a credential: a known name (Git hosts' and
+/// registries' tokens, S3/GCS presigned URLs, Azure SAS `sig`) or any name containing
+/// token, secret, password, signature or credential, whatever its case.
+pub fn is_credential_param(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    const NAMES: [&str; 10] = [
+        "sig",
+        "key",
+        "apikey",
+        "api_key",
+        "api-key",
+        "auth",
+        "authorization",
+        "pass",
+        "pwd",
+        "jwt",
+    ];
+    const PARTS: [&str; 6] = [
+        "token",
+        "secret",
+        "passw",
+        "signature",
+        "credential",
+        "session",
+    ];
+    NAMES.contains(&name.as_str()) || PARTS.iter().any(|p| name.contains(p))
+}
+
+/// `url` with its secrets masked for messages: the user part as `***@`, and the value of
+/// every credential query parameter as `***`.
+pub fn redact_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = match rest[..end].rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None => rest[..end].to_string(),
+    };
+    let tail = &rest[end..];
+    let (before_fragment, fragment) = match tail.split_once('#') {
+        Some((t, f)) => (t, Some(f)),
+        None => (tail, None),
+    };
+    let mut out = format!("{scheme}://{authority}");
+    match before_fragment.split_once('?') {
+        None => out.push_str(before_fragment),
+        Some((path, query)) => {
+            out.push_str(path);
+            out.push('?');
+            let masked: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, _)) if is_credential_param(&decode_component(name)) => {
+                        format!("{name}=***")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            out.push_str(&masked.join("&"));
+        }
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
 /// The port a scheme uses when none is given, so `https://h:443/` and `https://h/` compare equal.
 pub fn default_port(scheme: &str) -> Option<u16> {
     match scheme {
@@ -110,6 +214,11 @@ impl Origin {
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(end);
         let path = tail.split(['?', '#']).next().unwrap_or("");
+        let query = tail
+            .split('#')
+            .next()
+            .and_then(|t| t.split_once('?'))
+            .map_or("", |(_, q)| q);
         if authority.contains('\\') || path.contains('\\') {
             return Err(OriginError::AmbiguousPath("a backslash".into()));
         }
@@ -141,7 +250,19 @@ impl Origin {
             host,
             port,
             path: path.to_string(),
+            query: query.to_string(),
         })
+    }
+
+    /// The query parameters that carry a secret (`?token=`, `access_token`, `sig`,
+    /// `X-Amz-Signature`, ...), by their decoded names. The fetcher sends the query along
+    /// (source-controller keeps it when it downloads an index or an artifact), so a
+    /// credential there is as exposed as one in the user part.
+    pub fn credential_params(&self) -> Vec<String> {
+        query_pairs(&self.query)
+            .map(|(name, _)| decode_component(name))
+            .filter(|name| is_credential_param(name))
+            .collect()
     }
 
     /// The port in use: the explicit one or the scheme's default.
@@ -333,6 +454,48 @@ pub fn parse_host_port(text: &str) -> Result<(String, Option<u16>), OriginError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_the_query_in_every_spelling_go_reads() {
+        let params = |url: &str| Origin::parse(url).unwrap().credential_params();
+        for url in [
+            "https://charts.example.com/index?token=abc",
+            "https://example.com/repo.git?access_token=abc",
+            "https://bucket.s3.amazonaws.com/x?X-Amz-Algorithm=AWS4&X-Amz-Signature=ff",
+            "https://acct.blob.core.windows.net/c?sv=2022&sig=abc",
+            "https://example.com/x?%74oken=abc",
+            "https://gitlab.example.com/a.git?private_token=abc",
+            "https://example.com/x?a=1&Api_Key=2",
+            "https://example.com/x?X-Goog-Credential=a",
+        ] {
+            assert!(!params(url).is_empty(), "{url}");
+        }
+        for url in [
+            "https://example.com/x?ref=main&version=1",
+            "https://example.com/x#token=abc",
+            "https://example.com/x",
+        ] {
+            assert!(params(url).is_empty(), "{url}");
+        }
+        assert_eq!(params("https://e.com/x?a=1&%74oken=2"), ["token"]);
+    }
+
+    #[test]
+    fn redaction_masks_user_and_credential_values() {
+        assert_eq!(
+            redact_credentials("https://u:tok@github.com/a@b"),
+            "https://***@github.com/a@b"
+        );
+        assert_eq!(
+            redact_credentials("https://e.com/x?ref=main&token=s3cr3t#frag"),
+            "https://e.com/x?ref=main&token=***#frag"
+        );
+        assert_eq!(
+            redact_credentials("https://github.com/a"),
+            "https://github.com/a"
+        );
+        assert_eq!(redact_credentials("no scheme@x"), "no scheme@x");
+    }
 
     fn o(url: &str) -> Origin {
         Origin::parse(url).unwrap()

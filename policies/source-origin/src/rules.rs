@@ -45,7 +45,9 @@ pub const URL_UNPARSABLE: Rule = rule(
 pub const URL_CREDENTIALS: Rule = rule(
     "origin/url-credentials",
     ALL_KINDS,
-    "The URL carries no credentials (`https://user:token@...`); they belong in `spec.secretRef`.",
+    "The URL carries no credentials, in its user part (`https://user:token@...`) or its query \
+     (`?token=`, `access_token`, `sig`, `X-Amz-Signature`, any name with token, secret, \
+     password, signature or credential); they belong in `spec.secretRef`.",
     "a token written into the object, where everyone who can read sources (and the audit log) \
      sees it.",
     true,
@@ -163,14 +165,7 @@ pub const RULES: &[&Rule] = &[
 
 /// `https://user:***@host/...`: a rejection message must not copy a token into audit logs.
 fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rsplit_once('@') {
-        Some((_, host)) => format!("{scheme}://***@{host}{}", &rest[end..]),
-        None => url.to_string(),
-    }
+    fluxgate_matchers::origin::redact_credentials(url)
 }
 
 /// Parses `spec.url` and checks what every URL-based kind shares: it parses, the scheme is
@@ -235,8 +230,25 @@ fn check_url(
             "remove them from the URL and put them in the Secret named by spec.secretRef",
         ));
     }
+    query_credentials(field, &shown, &origin, out);
     check_allowlist(field, &shown, &origin, allowlist, out);
     Some(origin)
+}
+
+/// A credential in the query (`?token=`, `sig=`, `X-Amz-Signature=`): the fetcher sends it
+/// with every request, like a password in the user part.
+fn query_credentials(field: &str, shown: &str, origin: &Origin, out: &mut Vec<Finding>) {
+    let params = origin.credential_params();
+    if !params.is_empty() {
+        out.push(URL_CREDENTIALS.at(
+            field,
+            format!(
+                "{shown:?} carries credentials in its query ({})",
+                params.join(", ")
+            ),
+            "remove them from the URL and put them in the Secret named by spec.secretRef",
+        ));
+    }
 }
 
 fn check_allowlist(
@@ -581,7 +593,9 @@ pub fn check_bucket(bucket: &Bucket, ctx: &Ctx<Settings>) -> Vec<Finding> {
             "remove them and put them in the Secret named by spec.secretRef",
         ));
     }
+    query_credentials("spec.endpoint", &redact(endpoint), &origin, &mut out);
     check_insecure(spec.insecure, Some(&origin), settings, &mut out);
+    check_sts(spec.sts.as_ref(), settings, &mut out);
     check_allowlist(
         "spec.endpoint",
         &redact(&url),
@@ -590,6 +604,47 @@ pub fn check_bucket(bucket: &Bucket, ctx: &Ctx<Settings>) -> Vec<Finding> {
         &mut out,
     );
     out
+}
+
+/// `spec.sts.endpoint` is where source-controller exchanges the Bucket's identity (the LDAP
+/// user and password of `sts.secretRef`, or the AWS credentials) for temporary ones: over
+/// plain HTTP those travel in clear text. The CRD allows `http://` and `https://`.
+fn check_sts(sts: Option<&crate::views::BucketSts>, settings: &Settings, out: &mut Vec<Finding>) {
+    let Some(endpoint) = sts.and_then(|s| s.endpoint.as_deref()) else {
+        return;
+    };
+    let field = "spec.sts.endpoint";
+    let shown = redact(endpoint);
+    let origin = match Origin::parse(endpoint) {
+        Ok(o) => o,
+        Err(e) => {
+            out.push(URL_UNPARSABLE.at(
+                field,
+                format!("{shown:?} {e}"),
+                "write spec.sts.endpoint as https://host[:port]/path",
+            ));
+            return;
+        }
+    };
+    if origin.scheme != "https" && !settings.plain_http_allowed(&origin.host, origin.port) {
+        out.push(PLAIN_HTTP.at(
+            field,
+            format!(
+                "{shown:?} sends the STS credentials over {} to {}, which is not in plainHttpHosts",
+                origin.scheme,
+                origin.host_port()
+            ),
+            "use an https:// STS endpoint",
+        ));
+    }
+    if origin.has_credentials() {
+        out.push(URL_CREDENTIALS.at(
+            field,
+            format!("{shown:?} carries credentials in the URL"),
+            "remove them and put them in the Secret named by spec.sts.secretRef",
+        ));
+    }
+    query_credentials(field, &shown, &origin, out);
 }
 
 /// Re-exported for tools that match URLs against a policy's settings without admission.
@@ -651,12 +706,13 @@ mod tests {
     }
 
     #[test]
-    fn redaction_hides_userinfo_only() {
+    fn redaction_hides_userinfo_and_query_credentials() {
         assert_eq!(
             redact("https://u:tok@github.com/a@b"),
             "https://***@github.com/a@b"
         );
         assert_eq!(redact("https://github.com/a"), "https://github.com/a");
+        assert_eq!(redact("https://h/i?token=x"), "https://h/i?token=***");
         assert_eq!(redact("no scheme@x"), "no scheme@x");
     }
 

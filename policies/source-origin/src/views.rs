@@ -51,4 +51,13 @@ pub struct BucketSpec {
     pub bucket_name: Option<String>,
     pub endpoint: Option<String>,
     pub insecure: Option<bool>,
+    /// The Security Token Service (v1beta2 and v1).
+    pub sts: Option<BucketSts>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BucketSts {
+    pub provider: Option<String>,
+    pub endpoint: Option<String>,
 }
