@@ -12,7 +12,8 @@
 //!    rules of a role) is accepted, so objects admitted before the policy existed can still
 //!    be reconciled, relabelled and deleted.
 //! 5. The scope's exemptions: platform objects, or writers that are not tenants
-//!    ([`crate::identity`]), then the policy's own exemptions by name.
+//!    ([`crate::identity`]; a writer only the tenant label can tell apart is looked up
+//!    once a rule would deny its write), then the policy's own exemptions by name.
 //! 6. The typed decode: a field the check reads with the wrong type is a 400 naming its path.
 //! 7. The check's findings make the verdict.
 //!
