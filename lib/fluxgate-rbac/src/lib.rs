@@ -333,6 +333,9 @@ pub const ROLE: KindSpec = rbac_kind("Role", true, ROLE_GRANTS);
 pub const CLUSTER_ROLE: KindSpec = rbac_kind("ClusterRole", false, ROLE_GRANTS);
 pub const ROLE_BINDING: KindSpec = rbac_kind("RoleBinding", true, BINDING_GRANTS);
 pub const CLUSTER_ROLE_BINDING: KindSpec = rbac_kind("ClusterRoleBinding", false, BINDING_GRANTS);
+/// The binding kinds and the role kinds, for rules that judge one pair.
+pub const BINDING_KINDS: &[KindSpec] = &[ROLE_BINDING, CLUSTER_ROLE_BINDING];
+pub const ROLE_KINDS: &[KindSpec] = &[ROLE, CLUSTER_ROLE];
 /// The four RBAC kinds, for rules that judge them all.
 pub const RBAC_KINDS: &[KindSpec] = &[ROLE, CLUSTER_ROLE, ROLE_BINDING, CLUSTER_ROLE_BINDING];
 

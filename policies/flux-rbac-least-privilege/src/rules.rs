@@ -2,54 +2,43 @@ use crate::settings::{MissingRole, Settings};
 use fluxgate_admission::{Ctx, Identities};
 use fluxgate_matchers::glob;
 use fluxgate_rbac::{
-    self as rbac, Binding, BindingOf, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, Principal, RBAC_GROUP,
-    ROLE, ROLE_BINDING, RbacKind, ResolveError, Role, Scope, SourcedRule,
+    self as rbac, Binding, BindingOf, Principal, RBAC_GROUP, ROLE, ROLE_BINDING, RbacKind,
+    ResolveError, Role, Scope, SourcedRule,
 };
 use fluxgate_rbac::{Grants, Principals as _};
-use fluxgate_rules::{Finding, KindSpec, Rule};
+use fluxgate_rules::{Finding, Rule};
 
-const BINDINGS: &[KindSpec] = &[ROLE_BINDING, CLUSTER_ROLE_BINDING];
-const ROLES: &[KindSpec] = &[ROLE, CLUSTER_ROLE];
+use fluxgate_rbac::{BINDING_KINDS as BINDINGS, ROLE_KINDS as ROLES};
 
-const fn rule(
-    id: &'static str,
-    kinds: &'static [KindSpec],
-    title: &'static str,
-    stops: &'static str,
-    setting: &'static str,
-) -> Rule {
-    Rule::deny(id, kinds, title, stops, setting)
-}
-
-pub const CLUSTER_ADMIN: Rule = rule(
+pub const CLUSTER_ADMIN: Rule = Rule::deny(
     "rbac/cluster-admin",
     BINDINGS,
     "No Flux identity is bound to ClusterRole `cluster-admin` (only `platformAccounts` may be).",
     "a tenant's repository (or a compromised controller) taking the whole cluster with one binding.",
     "platformAccounts",
 );
-pub const ADMIN_CLUSTER_WIDE: Rule = rule(
+pub const ADMIN_CLUSTER_WIDE: Rule = Rule::deny(
     "rbac/admin-cluster-wide",
     BINDINGS,
     "ClusterRole `admin` is bound to a Flux identity only by a RoleBinding in one namespace.",
     "a tenant getting the objects, secrets and RBAC of every namespace through a ClusterRoleBinding.",
     "platformAccounts",
 );
-pub const ROLE_MISSING: Rule = rule(
+pub const ROLE_MISSING: Rule = Rule::deny(
     "rbac/role-missing",
     BINDINGS,
     "A binding of Flux identities refers to a role that exists, so what it grants can be judged.",
     "a binding admitted unjudged before its role, which then grants anything it likes.",
     "missingRole",
 );
-pub const ROLE_UNRESOLVED: Rule = rule(
+pub const ROLE_UNRESOLVED: Rule = Rule::deny(
     "rbac/role-unresolved",
     BINDINGS,
     "A binding of Flux identities has a valid roleRef whose role (and aggregation) the policy can look up.",
     "a grant the policy cannot see (a failed look-up, an unevaluable aggregation selector) being admitted unjudged.",
     "",
 );
-pub const FORBIDDEN_GRANT: Rule = rule(
+pub const FORBIDDEN_GRANT: Rule = Rule::deny(
     "rbac/forbidden-grant",
     BINDINGS,
     "The role bound to a Flux identity grants no wildcards, escalate/bind/impersonate, writes on RBAC, \
@@ -58,14 +47,14 @@ pub const FORBIDDEN_GRANT: Rule = rule(
      impersonating, or minting tokens of other service accounts.",
     "platformAccounts",
 );
-pub const BINDINGS_UNLISTED: Rule = rule(
+pub const BINDINGS_UNLISTED: Rule = Rule::deny(
     "rbac/bindings-unlisted",
     ROLES,
     "A role change granting what Flux identities must not hold can be checked against the bindings that grant the role.",
     "a role bound to Flux identities being widened while the policy cannot see its bindings.",
     "",
 );
-pub const ROLE_WIDENS_BINDING: Rule = rule(
+pub const ROLE_WIDENS_BINDING: Rule = Rule::deny(
     "rbac/role-widens-binding",
     ROLES,
     "A Role or ClusterRole already bound to Flux identities (directly or through aggregation) gains none of the forbidden grants.",

@@ -2,26 +2,15 @@ use crate::settings::{MissingRole, Settings};
 use fluxgate_admission::{Ctx, Identities};
 use fluxgate_matchers::glob::any_matches;
 use fluxgate_rbac::{
-    self as rbac, Binding, BindingOf, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, Principal, ROLE,
-    ROLE_BINDING, RbacKind, ResolveError, Role, Scope, SourcedRule,
+    self as rbac, Binding, BindingOf, Principal, ROLE, ROLE_BINDING, RbacKind, ResolveError, Role,
+    Scope, SourcedRule,
 };
 use fluxgate_rbac::{Grants as _, Principals as _};
-use fluxgate_rules::{Finding, KindSpec, Rule};
+use fluxgate_rules::{Finding, Rule};
 
-const BINDINGS: &[KindSpec] = &[ROLE_BINDING, CLUSTER_ROLE_BINDING];
-const ROLES: &[KindSpec] = &[ROLE, CLUSTER_ROLE];
+use fluxgate_rbac::{BINDING_KINDS as BINDINGS, ROLE_KINDS as ROLES};
 
-const fn rule(
-    id: &'static str,
-    kinds: &'static [KindSpec],
-    title: &'static str,
-    stops: &'static str,
-    setting: &'static str,
-) -> Rule {
-    Rule::deny(id, kinds, title, stops, setting)
-}
-
-pub const SECRET_ACCESS: Rule = rule(
+pub const SECRET_ACCESS: Rule = Rule::deny(
     "secrets/flux-secret-access",
     BINDINGS,
     "A binding in a Flux namespace, or cluster-wide, grants reads of secrets, `pods/exec`, `pods/attach` \
@@ -29,7 +18,7 @@ pub const SECRET_ACCESS: Rule = rule(
     "a tenant, workload or over-broad operator role reading Flux's deploy keys and registry or cloud tokens.",
     "allowedServiceAccounts",
 );
-pub const ROLE_WIDENS_BINDING: Rule = rule(
+pub const ROLE_WIDENS_BINDING: Rule = Rule::deny(
     "secrets/role-widens-binding",
     ROLES,
     "A Role or ClusterRole bound in the Flux namespaces (or cluster-wide) to subjects outside the \
@@ -37,21 +26,21 @@ pub const ROLE_WIDENS_BINDING: Rule = rule(
     "an existing binding starting to read Flux's credentials because its role was edited instead of the binding.",
     "allowedServiceAccounts",
 );
-pub const BINDINGS_UNLISTED: Rule = rule(
+pub const BINDINGS_UNLISTED: Rule = Rule::deny(
     "secrets/bindings-unlisted",
     ROLES,
     "A role change granting access to Flux's secrets can be checked against the bindings that grant the role.",
     "a role bound to outsiders being widened while the policy cannot see its bindings.",
     "",
 );
-pub const ROLE_MISSING: Rule = rule(
+pub const ROLE_MISSING: Rule = Rule::deny(
     "secrets/role-missing",
     BINDINGS,
     "A binding in a Flux namespace, or cluster-wide, to subjects outside the allowlist refers to a role that exists.",
     "a binding admitted unjudged before its role, which then reads Flux's secrets.",
     "missingRole",
 );
-pub const ROLE_UNRESOLVED: Rule = rule(
+pub const ROLE_UNRESOLVED: Rule = Rule::deny(
     "secrets/role-unresolved",
     BINDINGS,
     "Such a binding has a valid roleRef whose role (and aggregation) the policy can look up.",
