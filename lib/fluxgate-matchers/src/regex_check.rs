@@ -101,24 +101,29 @@ impl Pattern {
     }
 
     /// The literal text each top-level alternative requires right after its start anchor
-    /// (`^https://github\.com/org/.*$` gives `https://github.com/org/`). Extraction stops
-    /// at the first non-literal item, including a flag change such as `(?i)`.
+    /// (`^https://github\.com/org/.*$` gives `https://github.com/org/`): the `text` of
+    /// [`Pattern::literal_prefixes`].
     pub fn anchored_literal_prefixes(&self) -> Vec<String> {
+        self.literal_prefixes()
+            .into_iter()
+            .map(|p| p.text)
+            .collect()
+    }
+
+    /// For each top-level alternative, the literal text every match it makes starts with,
+    /// and whether the alternative matches exactly that text (`^alice@example\.com$`).
+    ///
+    /// An alternative that does not start with `^` (or `\A`) forces nothing: anything can
+    /// precede its match. After the anchor, literal characters (escapes such as `\.`,
+    /// `\/` and `\Q…\E` unescaped) are collected until the first wildcard, class,
+    /// alternation, flag change or optional item: `^https://github\.com/org?` forces
+    /// `https://github.com/or`, since `?` makes its `g` optional. A group that sets no
+    /// flag is read through (`^(org)/` forces `org/`), and an item repeated at least once
+    /// (`/+`) contributes its own prefix once before collection stops.
+    pub fn literal_prefixes(&self) -> Vec<LiteralPrefix> {
         alternatives(&self.root)
             .into_iter()
-            .map(|alt| {
-                let mut prefix = String::new();
-                let mut items = concat_items(alt).iter();
-                if items.next().is_some_and(|n| *n == Node::Start) {
-                    for item in items {
-                        match item {
-                            Node::Literal(c) => prefix.push(*c),
-                            _ => break,
-                        }
-                    }
-                }
-                prefix
-            })
+            .map(literal_prefix)
             .collect()
     }
 
@@ -160,6 +165,16 @@ impl Pattern {
     pub fn capture_count(&self) -> usize {
         count_captures(&self.root)
     }
+}
+
+/// What one top-level alternative of a pattern forces on every string it matches
+/// ([`Pattern::literal_prefixes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiteralPrefix {
+    /// Every match of the alternative starts with this text (empty: nothing is forced).
+    pub text: String,
+    /// The alternative is `^text$`: it matches `text` and nothing else.
+    pub exact: bool,
 }
 
 /// `\` before each regex metacharacter, so the result matches `text` literally.
@@ -585,6 +600,48 @@ impl Parser {
     }
 }
 
+/// The literal start of one alternative: its items after a leading `^`, read by
+/// [`forced_text`] until one is not pure literal text; `exact` when all are and `$` ends it.
+fn literal_prefix(alt: &Node) -> LiteralPrefix {
+    let mut text = String::new();
+    let Some((Node::Start, rest)) = concat_items(alt).split_first() else {
+        return LiteralPrefix { text, exact: false };
+    };
+    let (body, ends) = match rest.split_last() {
+        Some((Node::End, body)) => (body, true),
+        _ => (rest, false),
+    };
+    let whole = body.iter().all(|n| forced_text(n, &mut text));
+    LiteralPrefix {
+        text,
+        exact: ends && whole,
+    }
+}
+
+/// Appends to `out` the literal text every match of `node` starts with. Returns whether
+/// `node` matches exactly that text, so that what follows it is forced too.
+fn forced_text(node: &Node, out: &mut String) -> bool {
+    match node {
+        Node::Literal(c) => {
+            out.push(*c);
+            true
+        }
+        Node::Empty => true,
+        // `(org)`, `(?:org)`, `(?P<o>org)` match what they contain; `(?i:org)` does not
+        // match `org` only.
+        Node::Group { flags, inner, .. } if !flags.is_some_and(|f| f.any) => {
+            forced_text(inner, out)
+        }
+        // `x+`, `x{2,5}`: every match starts with one match of `x`; what follows varies.
+        Node::Repeat { min, inner } if *min > 0 => {
+            forced_text(inner, out);
+            false
+        }
+        Node::Concat(items) => items.iter().all(|n| forced_text(n, out)),
+        _ => false,
+    }
+}
+
 fn concat_items(node: &Node) -> &[Node] {
     match node {
         Node::Concat(items) => items,
@@ -754,6 +811,96 @@ mod tests {
     }
 
     #[test]
+    fn literal_prefix_per_alternative() {
+        let prefixes = |s: &str| -> Vec<(String, bool)> {
+            p(s).literal_prefixes()
+                .into_iter()
+                .map(|l| (l.text, l.exact))
+                .collect()
+        };
+        let one = |text: &str, exact: bool| vec![(text.to_string(), exact)];
+        for (pattern, text, exact) in [
+            (
+                r"^https://github\.com/acme/app/.*$",
+                "https://github.com/acme/app/",
+                false,
+            ),
+            (r"^alice@acme\.io$", "alice@acme.io", true),
+            (r"\Aalice@acme\.io\z", "alice@acme.io", true),
+            (r"^https:\/\/x\-y\.io/$", "https://x-y.io/", true),
+            // Unescaped `.` is a class: the literal start ends before it.
+            (r"^https://github.com/acme/app/.*$", "https://github", false),
+            // A quantifier takes back the literal it applies to.
+            (
+                r"^https://github\.com/acme/app?/.*$",
+                "https://github.com/acme/ap",
+                false,
+            ),
+            (
+                r"^https://github\.com/acme/app/*.*$",
+                "https://github.com/acme/app",
+                false,
+            ),
+            (
+                r"^https://github\.com/acme/app/{0,1}$",
+                "https://github.com/acme/app",
+                false,
+            ),
+            // Required at least once: one occurrence is forced.
+            (
+                r"^https://github\.com/acme/app/+x$",
+                "https://github.com/acme/app/",
+                false,
+            ),
+            (r"^(ab)+c$", "ab", false),
+            // Groups without flags are read through; flags, classes and `|` end the start.
+            (
+                r"^(https://github\.com/acme)/app/.*$",
+                "https://github.com/acme/app/",
+                false,
+            ),
+            (r"^(?:https://x/)(?P<o>acme)/y$", "https://x/acme/y", true),
+            (r"^()a$", "a", true),
+            (r"^(?i:acme)/x$", "", false),
+            (r"^acme(?i)/x$", "acme", false),
+            (r"(?i)^acme$", "", false),
+            (r"^https://x/(acme|evil)/.*$", "https://x/", false),
+            (r"^a[b]c$", "a", false),
+            (r"^a\dc$", "a", false),
+            (r"^a\bc$", "a", false),
+            (r"^\Qhttps://x.io/a/\E.*$", "https://x.io/a/", false),
+            (r"^a\$", "a$", false),
+            (r"^a$b$", "a", false),
+            (r"^$", "", true),
+            // Without the start anchor anything may precede the match.
+            (r"https://github.com/acme/app/.*", "", false),
+            (r".*^a$", "", false),
+            (r"", "", false),
+        ] {
+            assert_eq!(prefixes(pattern), one(text, exact), "{pattern}");
+        }
+        assert_eq!(
+            prefixes(r"^https://a/b/c/.*$|^.*$|^x$"),
+            vec![
+                ("https://a/b/c/".to_string(), false),
+                (String::new(), false),
+                ("x".to_string(), true)
+            ]
+        );
+        assert_eq!(
+            prefixes(r"(^a$|^b.*$)"),
+            vec![("a".to_string(), true), ("b".to_string(), false)]
+        );
+        // Only a group around the whole pattern is transparent: `(^a$)|x` forces nothing.
+        assert_eq!(prefixes(r"(^a$)|x"), vec![(String::new(), false); 2]);
+        // The wrapper keeps its behaviour.
+        assert_eq!(
+            p(r"^a/b/.*$|^c$").anchored_literal_prefixes(),
+            vec!["a/b/".to_string(), "c".to_string()]
+        );
+    }
+
+    #[test]
     fn go_syntax() {
         for ok in [
             r"a{,3}",
@@ -815,7 +962,7 @@ mod tests {
         fn never_panics(s in "\\PC{0,64}") {
             if let Ok(pat) = Pattern::parse(&s) {
                 let _ = (pat.is_anchored(), pat.anchored_literal_prefixes(), pat.exact_literals(),
-                         pat.requires_literal(), pat.capture_names());
+                         pat.requires_literal(), pat.capture_names(), pat.literal_prefixes());
             }
         }
 
@@ -823,14 +970,15 @@ mod tests {
         fn regex_shaped_input_never_panics(s in "[\\^$.*+?()|\\[\\]{}\\\\a-c0-9:,<>=!PpQEimsxU-]{0,40}") {
             if let Ok(pat) = Pattern::parse(&s) {
                 let _ = (pat.is_anchored(), pat.anchored_literal_prefixes(), pat.exact_literals(),
-                         pat.requires_literal(), pat.capture_names());
+                         pat.requires_literal(), pat.capture_names(), pat.literal_prefixes());
             }
         }
 
         #[test]
         fn escaped_text_is_its_own_exact_literal(s in "\\PC{1,30}") {
             let pat = Pattern::parse(&format!("^{}$", escape(&s))).unwrap();
-            prop_assert_eq!(pat.exact_literals(), Some(vec![s]));
+            prop_assert_eq!(pat.exact_literals(), Some(vec![s.clone()]));
+            prop_assert_eq!(pat.literal_prefixes(), vec![LiteralPrefix { text: s, exact: true }]);
         }
     }
 }

@@ -1,6 +1,6 @@
 use crate::identity::{
     IDENTITY_MISSING, IDENTITY_REGEX_INVALID, IDENTITY_UNPINNED, ISSUER_NOT_ALLOWED,
-    SUBJECT_NOT_ALLOWED, check_identities,
+    ISSUER_NOT_LITERAL, SUBJECT_NOT_ALLOWED, SUBJECT_TOO_BROAD, check_identities,
 };
 use crate::settings::{MissingSource, Provider, Settings};
 use crate::view::{ChartRepository, Release, Signed};
@@ -155,6 +155,8 @@ pub const RULES: &[&Rule] = &[
     &IDENTITY_MISSING,
     &IDENTITY_REGEX_INVALID,
     &IDENTITY_UNPINNED,
+    &ISSUER_NOT_LITERAL,
+    &SUBJECT_TOO_BROAD,
     &ISSUER_NOT_ALLOWED,
     &SUBJECT_NOT_ALLOWED,
     &VERIFY_UNSERVED,
@@ -612,11 +614,30 @@ mod tests {
         let v = judge(identity(gh, ".*"), Value::Null, &c);
         assert_eq!(ids(&v), ["signature/identity-unpinned"]);
         let v = judge(
-            identity("^(", r"^https://github\.com/org/.*$"),
+            identity("^(", r"^https://github\.com/org/app/.*$"),
             Value::Null,
             &c,
         );
         assert_eq!(ids(&v), ["signature/identity-regex-invalid"]);
+        let v = judge(
+            identity(
+                "^https://token.actions.githubusercontent.com$",
+                r"^https://github\.com/org/.*$",
+            ),
+            Value::Null,
+            &c,
+        );
+        assert_eq!(
+            ids(&v),
+            [
+                "signature/keyless-issuer-not-literal",
+                "signature/keyless-subject-too-broad"
+            ]
+        );
+        assert!(denied(&v, &format!("fix: use {gh}")), "{v:?}");
+        let owner = json!({"subjectPinDepth": "owner"});
+        let v = judge(identity(gh, r"^https://github\.com/org/.*$"), owner, &c);
+        assert!(v.findings.is_empty(), "{v:?}");
         let allowed = json!({"allowedIssuers": ["https://token.actions.githubusercontent.com"],
                              "allowedSubjectPrefixes": ["https://github.com/org/"]});
         let v = judge(

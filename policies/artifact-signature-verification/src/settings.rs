@@ -60,6 +60,27 @@ pub enum MissingSource {
     Accept,
 }
 
+/// How far the literal start of a keyless subject regex must reach into its URL.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectPinDepth {
+    /// Scheme, host and two path segments: `https://github.com/<owner>/<repo>/`.
+    Repository,
+    /// Scheme, host and one path segment: `https://github.com/<owner>/` (every repository
+    /// of that owner may sign).
+    Owner,
+}
+
+impl SubjectPinDepth {
+    /// The path segments after the host the literal start must close with `/`.
+    pub const fn segments(self) -> usize {
+        match self {
+            SubjectPinDepth::Repository => 2,
+            SubjectPinDepth::Owner => 1,
+        }
+    }
+}
+
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Settings {
@@ -73,6 +94,9 @@ pub struct Settings {
     /// Literal subject prefixes. When non-empty, each `matchOIDCIdentity[].subject` must
     /// start with `^` followed by the (escaped) text of one of them.
     pub allowed_subject_prefixes: Vec<String>,
+    /// How far the literal start of each URL subject must reach (exact identities such as
+    /// `^alice@example\.com$` always pass).
+    pub subject_pin_depth: SubjectPinDepth,
     /// Objects (`namespace/name` globs) that are not checked.
     pub exempt_objects: Vec<String>,
     /// A HelmChart or HelmRelease whose HelmRepository does not exist.
@@ -90,6 +114,7 @@ impl Default for Settings {
             allowed_providers: vec![Provider::Cosign, Provider::Notation],
             allowed_issuers: Vec::new(),
             allowed_subject_prefixes: Vec::new(),
+            subject_pin_depth: SubjectPinDepth::Repository,
             exempt_objects: Vec::new(),
             missing_helm_repository: MissingSource::Deny,
         }
@@ -192,6 +217,10 @@ mod tests {
         assert!(e.starts_with("settings.exemptObjects[0]"), "{e}");
         let e = parse::<Settings>(&json!({"missingHelmRepository": "maybe"})).unwrap_err();
         assert!(e.starts_with("settings.missingHelmRepository"), "{e}");
+        let e = parse::<Settings>(&json!({"subjectPinDepth": "host"})).unwrap_err();
+        assert!(e.starts_with("settings.subjectPinDepth"), "{e}");
+        let owner = parse::<Settings>(&json!({"subjectPinDepth": "owner"})).unwrap();
+        assert_eq!(owner.policy.subject_pin_depth, SubjectPinDepth::Owner);
         let e = parse::<Settings>(&json!({"typo": 1})).unwrap_err();
         assert!(e.contains("unknown field `typo`"), "{e}");
         let e = parse::<Settings>(&json!({"exemptNamespaces": ["x"]})).unwrap_err();

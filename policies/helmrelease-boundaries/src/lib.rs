@@ -10,15 +10,21 @@ use flux_kinds::FluxKind;
 use fluxgate_admission::{Policy, Scope, Typed};
 pub use rules::RULES;
 pub use settings::Settings;
-pub use values::{Risk, scan_text, scan_value};
+pub use values::{Risk, scan_operations, scan_text, scan_value};
 
 pub const POLICY: Policy<Settings> = Policy {
     name: "helmrelease-boundaries",
     scope: Scope::TenantObjects,
-    judges: &[&Typed {
-        kind: FluxKind::HelmRelease.spec(),
-        check: rules::check,
-    }],
+    judges: &[
+        &Typed {
+            kind: FluxKind::HelmRelease.spec(),
+            check: rules::check,
+        },
+        &Typed {
+            kind: FluxKind::HelmChart.spec(),
+            check: rules::check_helm_chart,
+        },
+    ],
     exempt: Some(Settings::exempts),
 };
 

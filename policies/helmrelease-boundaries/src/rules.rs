@@ -1,7 +1,9 @@
 use crate::settings::Settings;
-use crate::values::{Risk, scan_text, scan_value};
+use crate::values::{Risk, scan_operations, scan_text, scan_value};
 use flux_kinds::FluxKind;
 use flux_kinds::helm::HelmRelease;
+use flux_kinds::source::HelmChart;
+use fluxgate_admission::identity::service_account_parts;
 use fluxgate_admission::{Ctx, tenancy};
 use fluxgate_matchers::glob;
 use fluxgate_matchers::semver_range::Constraint;
@@ -9,6 +11,9 @@ use fluxgate_rules::{Finding, KindSpec, Rule};
 use serde_json::Value;
 
 const KINDS: &[KindSpec] = &[FluxKind::HelmRelease.spec()];
+/// A chart version is chosen by a HelmRelease's `spec.chart` or by the HelmChart a
+/// `spec.chartRef` names.
+const CHART_KINDS: &[KindSpec] = &[FluxKind::HelmRelease.spec(), FluxKind::HelmChart.spec()];
 
 const fn rule(
     id: &'static str,
@@ -20,21 +25,32 @@ const fn rule(
     Rule::deny(id, KINDS, title, stops, setting).on_by_default(on_by_default)
 }
 
-pub const CHART_VERSION_UNBOUNDED: Rule = rule(
+pub const CHART_VERSION_UNBOUNDED: Rule = Rule::deny(
     "helmrelease/chart-version-unbounded",
-    "A HelmRepository chart's `spec.chart.spec.version` caps the major version in every `||` alternative.",
+    CHART_KINDS,
+    "A HelmRepository chart's version (a HelmRelease's `spec.chart.spec.version`, a HelmChart's \
+     `spec.version`) caps the major version in every `||` alternative.",
     "a new major chart release (or a hijacked chart repository publishing one) being installed \
      unreviewed on the next reconciliation.",
-    true,
     "",
 );
-pub const CHART_VERSION_INVALID: Rule = rule(
+pub const CHART_VERSION_INVALID: Rule = Rule::deny(
     "helmrelease/chart-version-invalid",
-    "`spec.chart.spec.version` is a valid Masterminds semver constraint.",
+    CHART_KINDS,
+    "The chart version is a valid Masterminds semver constraint.",
     "a release whose chart version nobody can reason about, which helm-controller refuses at reconcile time.",
-    true,
     "",
 );
+pub const CHART_VERSION_NOT_JUDGED: Rule = Rule::deny(
+    "helmrelease/chart-version-not-judged",
+    KINDS,
+    "A `spec.chartRef` to an OCIRepository or ExternalArtifact installs a version this policy \
+     cannot see (warning).",
+    "a reviewer reading \"bounded chart versions\" as covering releases whose version is chosen \
+     by another object (the OCIRepository's `spec.ref`, or whatever produced the artifact).",
+    "",
+)
+.warning();
 pub const PRIVILEGED_POD_SETTINGS: Rule = rule(
     "helmrelease/privileged-pod-settings",
     "Chart values and post-renderer patches do not ask for privileged pods (privileged, host \
@@ -76,6 +92,7 @@ pub const RULES: &[&Rule] = &[
     &tenancy::CROSS_NAMESPACE_DEPENDENCY,
     &CHART_VERSION_UNBOUNDED,
     &CHART_VERSION_INVALID,
+    &CHART_VERSION_NOT_JUDGED,
     &PRIVILEGED_POD_SETTINGS,
     &tenancy::REMOTE_CLUSTER,
     &INSTALL_REMEDIATION_REQUIRED,
@@ -152,51 +169,88 @@ fn check_chart_sources(hr: &HelmRelease, own: &str, settings: &Settings, out: &m
 }
 
 /// `spec.chart.spec.version` is a Masterminds constraint that must cap the major version.
-/// It only applies to HelmRepository charts (Git and Bucket charts ignore it; a `chartRef`
-/// takes its version from the OCIRepository).
+/// It only applies to HelmRepository charts (Git and Bucket charts ignore it). A `chartRef`
+/// takes its version from the object it names (helm-controller `internal/reconcile`
+/// resolves HelmChart, OCIRepository and ExternalArtifact): a HelmChart's own version is
+/// judged when the HelmChart is admitted; the other two are said to be out of reach.
 fn check_chart_version(hr: &HelmRelease, out: &mut Vec<Finding>) {
+    if let Some(chart_ref) = &hr.spec.chart_ref {
+        let kind = chart_ref.kind.as_str();
+        if kind != "HelmChart" {
+            let source = match kind {
+                "OCIRepository" => "the OCIRepository's spec.ref (tag, semver or digest)",
+                _ => "whatever produced the artifact",
+            };
+            out.push(CHART_VERSION_NOT_JUDGED.at(
+                "spec.chartRef",
+                format!("names {kind} {:?}: the chart version installed is chosen by {source}, which this policy does not see", chart_ref.name),
+                "pin the version where it is chosen (an OCIRepository spec.ref.semver with an upper bound, or a digest)",
+            ));
+        }
+    }
     let Some(chart) = &hr.spec.chart else { return };
     let kind = chart
         .spec
         .source_ref
         .as_ref()
         .map_or("HelmRepository", |r| r.kind.as_str());
-    if kind != "HelmRepository" {
-        return;
+    if kind == "HelmRepository" {
+        out.extend(chart_version(
+            "spec.chart.spec.version",
+            chart.spec.version.as_deref(),
+        ));
     }
-    let field = "spec.chart.spec.version";
+}
+
+/// A HelmChart's `spec.version`, when it selects from a HelmRepository. HelmCharts that
+/// helm-controller writes mirror a HelmRelease's `spec.chart`, judged there (so a release
+/// the platform exempts keeps working); any other writer's HelmChart is judged here.
+pub fn check_helm_chart(hc: &HelmChart, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let writer = service_account_parts(&ctx.request.user_info.username);
+    if writer
+        .is_some_and(|(ns, sa)| sa == "helm-controller" && ctx.identities.is_flux_namespace(ns))
+    {
+        return Vec::new();
+    }
+    let from_repository = hc
+        .spec
+        .source_ref
+        .as_ref()
+        .is_none_or(|r| r.kind == "HelmRepository");
+    if !from_repository {
+        return Vec::new();
+    }
+    chart_version("spec.version", hc.spec.version.as_deref())
+        .into_iter()
+        .collect()
+}
+
+/// Why the chart version at `field` is not a bounded semver constraint, if it is not.
+fn chart_version(field: &str, version: Option<&str>) -> Option<Finding> {
     let fix =
         "pin a bounded range such as \">=1.4.0 <2.0.0\", \"~1.4\" or \"1.x\", or an exact version";
-    let Some(version) = chart
-        .spec
-        .version
-        .as_deref()
-        .filter(|v| !v.trim().is_empty())
-    else {
-        out.push(CHART_VERSION_UNBOUNDED.at(
+    let Some(version) = version.filter(|v| !v.trim().is_empty()) else {
+        return Some(CHART_VERSION_UNBOUNDED.at(
             field,
             "is missing, which Flux reads as \"*\": any future chart release is installed",
             fix,
         ));
-        return;
     };
     match Constraint::parse(version) {
-        Err(e) => out.push(CHART_VERSION_INVALID.at(
+        Err(e) => Some(CHART_VERSION_INVALID.at(
             field,
             format!("is not a valid semver constraint: {e}"),
             fix,
         )),
-        Ok(c) => {
-            if let Some(open) = c.unbounded_alternative() {
-                out.push(CHART_VERSION_UNBOUNDED.at(
-                    field,
-                    format!(
-                        "{version:?} has no upper bound ({open:?} admits any future major release)"
-                    ),
-                    fix,
-                ));
-            }
-        }
+        Ok(c) => c.unbounded_alternative().map(|open| {
+            CHART_VERSION_UNBOUNDED.at(
+                field,
+                format!(
+                    "{version:?} has no upper bound ({open:?} admits any future major release)"
+                ),
+                fix,
+            )
+        }),
     }
 }
 
@@ -214,13 +268,16 @@ fn check_privileges(hr: &HelmRelease, settings: &Settings, out: &mut Vec<Finding
         ));
     }
     for risk in risks {
-        let path = risk.path.split(" (line").next().unwrap_or(&risk.path);
-        if glob::any_matches(&settings.exempt_value_paths, path) {
+        if glob::any_matches(&settings.exempt_value_paths, &risk.path) {
             continue;
         }
+        let problem = match &risk.inner {
+            Some(at) => format!("sets {at}: asks for {}", risk.what),
+            None => format!("asks for {}", risk.what),
+        };
         out.push(PRIVILEGED_POD_SETTINGS.at(
-            risk.path.clone(),
-            format!("asks for {}", risk.what),
+            risk.path,
+            problem,
             "remove it from the tenant's values, or have the platform exempt the release (settings.exemptReleases) or this path (settings.exemptValuePaths)",
         ));
     }
@@ -255,15 +312,9 @@ fn scan_post_renderer(renderer: &Value, path: &str) -> Vec<Risk> {
         .flatten()
         .enumerate()
     {
-        for (j, op) in p["patch"].as_array().into_iter().flatten().enumerate() {
-            let at = format!("{path}.patchesJson6902[{i}].patch[{j}]");
-            let key = op["path"]
-                .as_str()
-                .and_then(|p| p.rsplit('/').next())
-                .unwrap_or_default();
-            let mut wrapped = serde_json::Map::new();
-            wrapped.insert(key.to_string(), op["value"].clone());
-            out.extend(scan_value(&Value::Object(wrapped), &format!("{at}.value")));
+        if let Some(operations) = p["patch"].as_array() {
+            let at = format!("{path}.patchesJson6902[{i}].patch");
+            out.extend(scan_operations(operations, &at));
         }
     }
     out
@@ -386,14 +437,17 @@ mod tests {
         let chart_ref = json!({"chart": null, "chartRef": {"kind": "OCIRepository", "name": "p", "namespace": "flux-system"}});
         assert_eq!(
             rules(chart_ref.clone(), json!(null)),
-            ["tenancy/cross-namespace-source"]
+            [
+                "tenancy/cross-namespace-source",
+                "helmrelease/chart-version-not-judged"
+            ]
         );
-        assert!(
+        assert_eq!(
             rules(
                 chart_ref,
                 json!({"sharedSourceNamespaces": ["flux-system"]})
-            )
-            .is_empty()
+            ),
+            ["helmrelease/chart-version-not-judged"]
         );
         let dep = json!({"dependsOn": [{"name": "db", "namespace": "team-b"}]});
         assert_eq!(
@@ -431,6 +485,41 @@ mod tests {
             );
         }
         assert!(rules(chart(json!("*"), "GitRepository"), json!(null)).is_empty());
+    }
+
+    #[test]
+    fn chart_refs_and_helm_charts() {
+        let to = |kind: &str| json!({"chart": null, "chartRef": {"kind": kind, "name": "podinfo"}});
+        assert!(rules(to("HelmChart"), json!(null)).is_empty());
+        for kind in ["OCIRepository", "ExternalArtifact"] {
+            assert_eq!(
+                rules(to(kind), json!(null)),
+                ["helmrelease/chart-version-not-judged"]
+            );
+        }
+        let chart = |version: Value, kind: &str| {
+            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmChart",
+                   "metadata": {"name": "podinfo", "namespace": "team-a"},
+                   "spec": {"chart": "podinfo", "version": version, "interval": "5m",
+                            "sourceRef": {"kind": kind, "name": "charts"}}})
+        };
+        for open in [json!(null), json!("*"), json!(">=6.0.0")] {
+            assert_eq!(
+                rules_of(chart(open.clone(), "HelmRepository"), json!(null)),
+                ["helmrelease/chart-version-unbounded"],
+                "{open}"
+            );
+        }
+        assert!(rules_of(chart(json!("6.x"), "HelmRepository"), json!(null)).is_empty());
+        assert!(rules_of(chart(json!("*"), "GitRepository"), json!(null)).is_empty());
+        // helm-controller's own HelmCharts mirror a HelmRelease judged on its own.
+        let by_controller = review_create(
+            &POLICY,
+            chart(json!("*"), "HelmRepository"),
+            "system:serviceaccount:flux-system:helm-controller",
+            json!(null),
+        );
+        assert!(by_controller.findings.is_empty());
     }
 
     #[test]

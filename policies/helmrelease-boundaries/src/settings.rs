@@ -64,6 +64,9 @@ impl Settings {
     /// Whether `exemptReleases` names the release (`namespace/name`): the flow then admits
     /// it without a check.
     pub fn exempts(release: &ObjectRef, settings: &Settings) -> bool {
+        if release.kind != "HelmRelease" {
+            return false;
+        }
         let name = format!("{}/{}", release.namespace, release.name);
         fluxgate_matchers::glob::any_matches(&settings.exempt_releases, &name)
     }
