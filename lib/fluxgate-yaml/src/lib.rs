@@ -980,6 +980,7 @@ fn number(text: &str) -> Option<Value> {
     let numeric = bytes
         .first()
         .is_some_and(|b| b.is_ascii_digit() || *b == b'.')
+        && bytes.iter().any(u8::is_ascii_digit)
         && bytes
             .iter()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));

@@ -7,6 +7,7 @@
 mod extract;
 mod rules;
 mod settings;
+mod tag_regex;
 
 pub use extract::{Reference, references};
 use flux_kinds::FluxKind;
@@ -16,6 +17,7 @@ pub use rules::{
     check_update_automation, refspec_destination,
 };
 pub use settings::Settings;
+pub use tag_regex::TagRegex;
 
 pub const POLICY: Policy<Settings> = Policy {
     name: "image-automation-guard",

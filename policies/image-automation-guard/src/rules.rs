@@ -1,5 +1,6 @@
 use crate::extract::{Reference, references};
 use crate::settings::Settings;
+use crate::tag_regex::TagRegex;
 use flux_kinds::image::{ImagePolicy, ImageRepository};
 use flux_kinds::{FluxKind, Resource};
 use fluxgate_admission::Ctx;
@@ -12,6 +13,24 @@ use serde::Deserialize;
 
 /// image-reflector-controller's default `exclusionList`: hides cosign signature tags.
 pub const SIGNATURE_EXCLUSION: &str = r"^.*\.sig$";
+
+/// The tags cosign publishes a signature under: `<alg>-<hex>.sig` (sigstore/cosign
+/// pkg/oci/remote: `SignatureTagSuffix = "sig"`, beside `"att"` for attestations and `"sbom"`
+/// for SBOMs, formatted by `normalize`). What the default exclusion guarantees is that these
+/// are hidden, so a custom list must hide them too. Three digests, so that a pattern that
+/// only fits one way of writing hex (`[0-9]+`, `[a-f]+`) does not pass.
+fn signature_tags() -> [String; 3] {
+    [
+        "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae".to_string(),
+        "0123456789".repeat(6) + "0123",
+        "abcdef".repeat(10) + "abcd",
+    ]
+    .map(|hex| format!("sha256-{hex}.sig"))
+}
+
+/// Ordinary release tags: semver with and without `v`, and the
+/// `<branch>-<sha>-<timestamp>` builds of the Flux image-update guide.
+const RELEASE_TAGS: [&str; 3] = ["1.2.3", "v1.2.3", "main-abc1234-1700000000"];
 
 const REPOSITORY: &[KindSpec] = &[FluxKind::ImageRepository.spec()];
 const POLICY: &[KindSpec] = &[FluxKind::ImagePolicy.spec()];
@@ -71,11 +90,22 @@ pub const EXCLUSION_INVALID: Rule = rule(
 pub const EXCLUSION_DROPS_SIGNATURES: Rule = rule(
     "image/exclusion-drops-signatures",
     REPOSITORY,
-    "A custom `spec.exclusionList` keeps the default `^.*\\.sig$` entry.",
+    "A custom `spec.exclusionList` still hides what the default `^.*\\.sig$` hides: its entries, \
+     run as Go regexes, match cosign signature tags (`sha256-<hex>.sig`), however they are spelled.",
     "cosign signature tags (`sha256-….sig`) becoming candidate images that automation deploys.",
     true,
     "",
 );
+pub const EXCLUSION_HIDES_RELEASES: Rule = rule(
+    "image/exclusion-hides-releases",
+    REPOSITORY,
+    "No `spec.exclusionList` entry matches every ordinary release tag (`1.2.3`, `v1.2.3`, \
+     `main-abc1234-1700000000`).",
+    "an exclusion that hides every tag (`.*`, `[0-9]`), so no ImagePolicy ever selects an image.",
+    true,
+    "",
+)
+.warning();
 pub const SEMVER_RANGE_INVALID: Rule = rule(
     "image/semver-range-invalid",
     POLICY,
@@ -111,7 +141,9 @@ pub const PATTERN_INVALID: Rule = rule(
 pub const PATTERN_UNANCHORED: Rule = rule(
     "image/pattern-unanchored",
     POLICY,
-    "`spec.filterTags.pattern` is anchored at both ends (`^…$`) in every top-level alternative.",
+    "`spec.filterTags.pattern` is anchored at both ends in every top-level alternative: it \
+     starts with `^`, and ends with `$` or with an unbounded run of any character (`.*`), which \
+     the search extends to the end of the tag.",
     "a pattern matching tags that merely contain it, so a crafted tag gets selected.",
     true,
     "",
@@ -140,6 +172,27 @@ pub const EXTRACT_UNDEFINED_GROUP: Rule = rule(
     true,
     "",
 );
+pub const EXTRACT_GROUP_CONSTANT: Rule = rule(
+    "image/extract-group-constant",
+    POLICY,
+    "At least one group `spec.filterTags.extract` reads can capture more than one text: not \
+     only `(?P<ts>)`, `(?P<ts>main)`, or a lazy `(?P<ts>.*?)` that ends the pattern and so \
+     captures nothing.",
+    "every tag extracting to the same value, so the ordering cannot work and the policy picks an arbitrary tag.",
+    true,
+    "",
+);
+pub const EXTRACT_GROUP_UNBOUNDED: Rule = rule(
+    "image/extract-group-unbounded",
+    POLICY,
+    "The groups a `numerical` or `alphabetical` ImagePolicy's `extract` reads do not accept \
+     any text (`(?P<ts>.*)`), but say what the ordering reads, e.g. `(?P<ts>[1-9][0-9]*)`.",
+    "a pushed tag such as `main-abc-Inf` or `main-abc-zzz` ranking above every real build, or \
+     text that `strconv.ParseFloat` refuses stalling a numerical policy.",
+    true,
+    "",
+)
+.warning();
 pub const PUSH_BRANCH_MISSING: Rule = rule(
     "image/push-branch-missing",
     AUTOMATION,
@@ -152,7 +205,9 @@ pub const PUSH_BRANCH_MISSING: Rule = rule(
 pub const PUSH_TO_PROTECTED_BRANCH: Rule = rule(
     "image/push-to-protected-branch",
     AUTOMATION,
-    "Neither `spec.git.push.branch` nor the refspec destination is one of `protectedBranches`.",
+    "Neither the push branch (`spec.git.push.branch`, or the checked-out branch when only a \
+     refspec is set: the controller pushes there first) nor the refspec destination is one of \
+     `protectedBranches`.",
     "automation pushing to `main` or a release branch that humans may only change through review.",
     false,
     "protectedBranches",
@@ -160,7 +215,9 @@ pub const PUSH_TO_PROTECTED_BRANCH: Rule = rule(
 pub const PUSH_TO_CHECKOUT_BRANCH: Rule = rule(
     "image/push-to-checkout-branch",
     AUTOMATION,
-    "The push branch differs from the checked-out branch when `requireSeparatePushBranch` is set.",
+    "Nothing is pushed to the checked-out branch when `requireSeparatePushBranch` is set: \
+     `spec.git.push.branch` is set (a refspec alone still pushes to the checked-out branch \
+     first) and neither it nor the refspec destination is that branch.",
     "automation changes reaching the deployed branch without a review.",
     false,
     "requireSeparatePushBranch",
@@ -173,6 +230,16 @@ pub const CHECKOUT_BRANCH_MISSING: Rule = rule(
     false,
     "requireSeparatePushBranch",
 );
+pub const CROSS_NAMESPACE_SOURCE: Rule = rule(
+    "image/cross-namespace-source",
+    AUTOMATION,
+    "A tenant ImageUpdateAutomation's `spec.sourceRef.namespace` is empty or its own namespace.",
+    "a tenant committing and pushing to another namespace's Git repository with that \
+     namespace's credentials (image-automation-controller refuses it only under \
+     `--no-cross-namespace-refs`).",
+    true,
+    "",
+);
 
 /// Every rule of the policy, in README order.
 pub const RULES: &[&Rule] = &[
@@ -182,6 +249,7 @@ pub const RULES: &[&Rule] = &[
     &INSECURE_REGISTRY,
     &EXCLUSION_INVALID,
     &EXCLUSION_DROPS_SIGNATURES,
+    &EXCLUSION_HIDES_RELEASES,
     &SEMVER_RANGE_INVALID,
     &SEMVER_RANGE_UNBOUNDED,
     &PATTERN_MISSING,
@@ -190,10 +258,13 @@ pub const RULES: &[&Rule] = &[
     &EXTRACT_WITHOUT_PATTERN,
     &EXTRACT_NO_GROUP,
     &EXTRACT_UNDEFINED_GROUP,
+    &EXTRACT_GROUP_CONSTANT,
+    &EXTRACT_GROUP_UNBOUNDED,
     &PUSH_BRANCH_MISSING,
     &PUSH_TO_PROTECTED_BRANCH,
     &PUSH_TO_CHECKOUT_BRANCH,
     &CHECKOUT_BRANCH_MISSING,
+    &CROSS_NAMESPACE_SOURCE,
 ];
 
 /// Every rule an ImageRepository breaks.
@@ -259,26 +330,73 @@ pub fn check_image_repository(repo: &ImageRepository, ctx: &Ctx<Settings>) -> Ve
         ));
     }
     if let Some(list) = &spec.exclusion_list {
-        for (i, entry) in list.iter().enumerate() {
-            if let Err(e) = Pattern::parse(entry) {
-                out.push(EXCLUSION_INVALID.at(
-                    format!("spec.exclusionList[{i}]"),
-                    format!("{entry:?} {e}"),
-                    "write a Go (RE2) regular expression",
-                ));
-            }
+        check_exclusions(list, &mut out);
+    }
+    out
+}
+
+/// `spec.exclusionList`, judged by what its entries hide: image-reflector-controller drops
+/// a tag when any entry's `regexp.MatchString` finds it (`filterOutTags`).
+fn check_exclusions(list: &[String], out: &mut Vec<Finding>) {
+    // Entries that compile, run as tags are searched; `None`: syntax this check does not run.
+    let mut entries: Vec<(usize, Option<TagRegex>)> = Vec::new();
+    for (i, entry) in list.iter().enumerate() {
+        match Pattern::parse(entry) {
+            Err(e) => out.push(EXCLUSION_INVALID.at(
+                format!("spec.exclusionList[{i}]"),
+                format!("{entry:?} {e}"),
+                "write a Go (RE2) regular expression",
+            )),
+            Ok(_) => entries.push((i, TagRegex::parse(entry))),
         }
-        if !list.iter().any(|e| e == SIGNATURE_EXCLUSION) {
-            out.push(EXCLUSION_DROPS_SIGNATURES.at(
-                "spec.exclusionList",
+    }
+    let hidden = |tag: &str| {
+        entries
+            .iter()
+            .any(|(_, r)| r.as_ref().is_some_and(|r| r.is_match(tag)))
+    };
+    if let Some(shown) = signature_tags().into_iter().find(|t| !hidden(t)) {
+        let unread: Vec<String> = entries
+            .iter()
+            .filter(|(_, r)| r.is_none())
+            .map(|(i, _)| format!("[{i}]"))
+            .collect();
+        let unread = match unread.len() {
+            0 => String::new(),
+            1 => format!(
+                " (entry {} uses syntax this check does not run, such as \\p{{…}}, so it is not counted)",
+                unread[0]
+            ),
+            _ => format!(
+                " (entries {} use syntax this check does not run, such as \\p{{…}}, so they are not counted)",
+                unread.join(", ")
+            ),
+        };
+        let short = format!("{}….sig", &shown[..14]);
+        out.push(EXCLUSION_DROPS_SIGNATURES.at(
+            "spec.exclusionList",
+            format!(
+                "replaces the default list, and no entry matches a cosign signature tag such as {short:?}{unread}, so signature tags become candidate images"
+            ),
+            format!("add {SIGNATURE_EXCLUSION:?} to spec.exclusionList"),
+        ));
+    }
+    for (i, regex) in &entries {
+        if regex
+            .as_ref()
+            .is_some_and(|r| RELEASE_TAGS.iter().all(|t| r.is_match(t)))
+        {
+            out.push(EXCLUSION_HIDES_RELEASES.at(
+                format!("spec.exclusionList[{i}]"),
                 format!(
-                    "replaces the default list without {SIGNATURE_EXCLUSION:?}, so cosign signature tags (sha256-….sig) become candidate images"
+                    "{:?} also matches ordinary release tags ({}), so it hides every tag an ImagePolicy could select",
+                    list[*i],
+                    RELEASE_TAGS.join(", ")
                 ),
-                format!("add {SIGNATURE_EXCLUSION:?} to spec.exclusionList"),
+                "anchor the entry to the tags it should hide, e.g. ^.*\\.(sig|att|sbom)$",
             ));
         }
     }
-    out
 }
 
 /// Every rule an ImagePolicy breaks.
@@ -343,30 +461,37 @@ pub fn check_image_policy(policy: &ImagePolicy, ctx: &Ctx<Settings>) -> Vec<Find
             None
         }
         Some(Ok(p)) => {
-            if !p.is_anchored() {
+            let text = pattern_text.unwrap_or_default();
+            let runnable = TagRegex::parse(text);
+            // `^main-[a-f0-9]+-(?P<ts>.*)` ends with a run the search extends to the end of
+            // the tag: anchored in effect (the Flux image-update guide's own example).
+            if !p.is_anchored() && !runnable.as_ref().is_some_and(TagRegex::anchored_in_effect) {
                 out.push(PATTERN_UNANCHORED.at(
                     "spec.filterTags.pattern",
                     format!(
-                        "{:?} is not anchored at both ends, so it also matches tags that merely contain it",
-                        pattern_text.unwrap_or_default()
+                        "{text:?} is not anchored at both ends, so it also matches tags that merely contain it"
                     ),
                     "start the pattern with ^ and end it with $ (wrap alternatives: ^(a|b)$)",
                 ));
             }
-            Some(p)
+            Some((p, runnable))
         }
         None => None,
     };
     if let Some(extract) = filter.extract.as_deref().filter(|e| !e.is_empty()) {
-        check_extract(extract, pattern_text, pattern.as_ref(), &mut out);
+        check_extract(extract, pattern_text, pattern.as_ref(), ordered, &mut out);
     }
     out
 }
 
+/// `spec.filterTags.extract`, expanded by image-reflector-controller with Go's
+/// `Regexp.ExpandString` from each matching tag's groups (internal/policy/filter.go); the
+/// results are what the policy orders, and tags with equal results collapse into one.
 fn check_extract(
     extract: &str,
     pattern_text: Option<&str>,
-    pattern: Option<&Pattern>,
+    pattern: Option<&(Pattern, Option<TagRegex>)>,
+    ordered: Option<&str>,
     out: &mut Vec<Finding>,
 ) {
     let field = "spec.filterTags.extract";
@@ -381,7 +506,9 @@ fn check_extract(
         return;
     };
     // A pattern that does not compile is reported already.
-    let Some(pattern) = pattern else { return };
+    let Some((pattern, runnable)) = pattern else {
+        return;
+    };
     let refs = references(extract);
     if refs.is_empty() {
         out.push(EXTRACT_NO_GROUP.at(
@@ -393,16 +520,15 @@ fn check_extract(
     }
     let names = pattern.capture_names();
     let count = pattern.capture_count();
-    for r in refs {
-        let missing = match &r {
+    let mut undefined = false;
+    for r in &refs {
+        let missing = match r {
             Reference::Named(n) => !names.contains(n),
             Reference::Number(n) => *n > count,
         };
         if missing {
-            let shown = match &r {
-                Reference::Named(n) => format!("${n}"),
-                Reference::Number(n) => format!("${n}"),
-            };
+            undefined = true;
+            let shown = shown(r);
             let defined = if names.is_empty() {
                 "no named groups".to_string()
             } else {
@@ -417,6 +543,73 @@ fn check_extract(
             ));
         }
     }
+    let Some(runnable) = runnable.as_ref().filter(|_| !undefined) else {
+        return;
+    };
+    let groups: Vec<(&Reference, usize)> = refs
+        .iter()
+        .filter_map(|r| Some((r, runnable.group_number(r)?)))
+        .collect();
+    if groups.len() != refs.len() {
+        return;
+    }
+    let fixed: Option<Vec<String>> = groups
+        .iter()
+        .map(|(_, n)| runnable.group_fixed_text(*n))
+        .collect();
+    if let Some(fixed) = fixed.filter(|f| !f.is_empty()) {
+        let mut each = groups
+            .iter()
+            .zip(&fixed)
+            .map(|((r, _), t)| format!("{} is always {t:?}", shown(r)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if fixed.iter().any(String::is_empty) {
+            // Go's leftmost-first match stops a lazy repeat as early as it can.
+            each.push_str(
+                "; an empty group, or a lazy repeat with nothing after it, captures nothing",
+            );
+        }
+        out.push(EXTRACT_GROUP_CONSTANT.at(
+            field,
+            format!(
+                "{extract:?} reads only groups of {text:?} that capture one fixed text ({each}), so every tag extracts to the same value and the policy picks an arbitrary tag"
+            ),
+            "let the group capture the part that orders the tags, e.g. (?P<ts>[0-9]+)$",
+        ));
+        return;
+    }
+    // Semver ordering skips values that do not parse and keeps to its range; numerical and
+    // alphabetical order whatever text the group accepts.
+    let Some(ordering) = ordered else { return };
+    let mut warned = Vec::new();
+    for (r, n) in groups {
+        if warned.contains(&n) || !runnable.group_accepts_any_text(n) {
+            continue;
+        }
+        warned.push(n);
+        let effect = if ordering == "numerical" {
+            "a numerical policy fails on the first extracted text strconv.ParseFloat refuses, and ranks a pushed \"Inf\" or \"1e300\" above every real build"
+        } else {
+            "an alphabetical policy ranks a pushed \"zzz\" above every real build"
+        };
+        out.push(EXTRACT_GROUP_UNBOUNDED.at(
+            field,
+            format!(
+                "{extract:?} reads {}, and that group of {text:?} accepts any text: {effect}",
+                shown(r)
+            ),
+            "narrow the group to what orders the tags, e.g. (?P<ts>[1-9][0-9]*) (the stricter filter of the Flux image-update guide)",
+        ));
+    }
+}
+
+/// A reference as `extract` spells it.
+fn shown(r: &Reference) -> String {
+    match r {
+        Reference::Named(n) => format!("${n}"),
+        Reference::Number(n) => format!("${n}"),
+    }
 }
 
 /// The part of an ImageUpdateAutomation the rules read (its typed view): `spec.git`, so a
@@ -424,9 +617,17 @@ fn check_extract(
 pub type Automation = Resource<AutomationSpec>;
 
 #[derive(Deserialize, Debug, Clone, Default, PartialEq)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct AutomationSpec {
+    pub source_ref: Option<SourceRef>,
     pub git: Option<GitSpec>,
+}
+
+/// `spec.sourceRef`: the GitRepository the automation checks out and pushes to.
+#[derive(Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(default)]
+pub struct SourceRef {
+    pub namespace: Option<String>,
 }
 
 /// `spec.git` of ImageUpdateAutomation: the same shape in v1beta1, v1beta2 and v1.
@@ -465,6 +666,9 @@ pub enum PushTarget {
     Branch { name: String, field: &'static str },
     /// A ref outside `refs/heads/` (Gerrit's `refs/for/main` review queue, say).
     OtherRef(String),
+    /// The checked-out branch (`None`: the GitRepository's, not named here), which the
+    /// controller pushes to when `spec.git.push.branch` is empty, also when a refspec is set.
+    CheckoutBranch(Option<String>),
 }
 
 /// The branch or ref a refspec's destination names (`+src:dst`, or `src` alone).
@@ -495,6 +699,25 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
 pub fn check_update_automation(automation: &Automation, ctx: &Ctx<Settings>) -> Vec<Finding> {
     let settings = ctx.settings;
     let mut out = Vec::new();
+    // image-automation-controller reads the GitRepository, and its Secret, from
+    // `sourceRef.namespace` when set (internal/source/source.go NewSourceManager; the Secret
+    // in git.go getAuthOpts), refusing another namespace only under --no-cross-namespace-refs.
+    let own = ctx.namespace();
+    if let Some(ns) = automation
+        .spec
+        .source_ref
+        .as_ref()
+        .and_then(|s| s.namespace.as_deref())
+        .filter(|ns| !ns.is_empty() && *ns != own)
+    {
+        out.push(CROSS_NAMESPACE_SOURCE.at(
+            "spec.sourceRef.namespace",
+            format!(
+                "{ns:?} is another namespace: the automation would commit and push to {ns}'s GitRepository with {ns}'s Git credentials"
+            ),
+            format!("use a GitRepository in {own}"),
+        ));
+    }
     let require_review = settings.require_separate_push_branch;
     let protected = &settings.protected_branches;
     if !require_review && protected.is_empty() {
@@ -515,11 +738,20 @@ pub fn check_update_automation(automation: &Automation, ctx: &Ctx<Settings>) -> 
         });
     let push = git.push.clone().unwrap_or_default();
     let mut targets = Vec::new();
-    if let Some(b) = non_empty(&push.branch) {
-        targets.push(PushTarget::Branch {
+    // The controller always pushes the commit to its push branch, `push.branch` or else the
+    // checked-out branch, and then, when set, to the refspec (image-automation-controller
+    // internal/source/git.go configurePush, source.go CommitAndPush; docs/spec/v1
+    // imageupdateautomations.md "Refspec": "If only .push.refspec is set ... the controller
+    // falls back to pushing to the branch from checkoutRef and also pushes to .push.refspec").
+    match non_empty(&push.branch) {
+        Some(b) => targets.push(PushTarget::Branch {
             name: b.to_string(),
             field: "spec.git.push.branch",
-        });
+        }),
+        None if non_empty(&push.refspec).is_some() => {
+            targets.push(PushTarget::CheckoutBranch(checkout.clone()));
+        }
+        None => {}
     }
     if let Some(r) = non_empty(&push.refspec) {
         targets.push(refspec_destination(r));
@@ -545,18 +777,23 @@ pub fn check_update_automation(automation: &Automation, ctx: &Ctx<Settings>) -> 
         return out;
     }
     for target in &targets {
-        let PushTarget::Branch { name, field } = target else {
-            continue;
+        let (name, field) = match target {
+            PushTarget::Branch { name, field } => (name, *field),
+            PushTarget::OtherRef(_) => continue,
+            PushTarget::CheckoutBranch(branch) => {
+                implicit_checkout_push(branch.as_deref(), require_review, protected, &mut out);
+                continue;
+            }
         };
         if !protected.is_empty() && (glob::any_matches(protected, name) || name.contains('*')) {
             out.push(PUSH_TO_PROTECTED_BRANCH.at(
-                *field,
+                field,
                 format!("pushes to {name:?}, a protected branch (protected: {protected_list})"),
                 "push to a branch outside the protected ones and merge it through review",
             ));
         } else if require_review && checkout.as_deref() == Some(name.as_str()) {
             out.push(PUSH_TO_CHECKOUT_BRANCH.at(
-                *field,
+                field,
                 format!("pushes to {name:?}, the branch it checks out, so changes skip review"),
                 "push to a separate branch (e.g. flux-image-updates) and merge it through review",
             ));
@@ -570,6 +807,44 @@ pub fn check_update_automation(automation: &Automation, ctx: &Ctx<Settings>) -> 
         ));
     }
     out
+}
+
+/// A refspec without `spec.git.push.branch`: before the refspec, the commit is pushed to
+/// the checked-out branch (`checkout`, or the GitRepository's when `None`).
+fn implicit_checkout_push(
+    checkout: Option<&str>,
+    require_review: bool,
+    protected: &[String],
+    out: &mut Vec<Finding>,
+) {
+    let field = "spec.git.push.branch";
+    let branch = checkout.map_or("the branch the GitRepository checks out".to_string(), |b| {
+        format!("the checked-out branch {b:?}")
+    });
+    let fix = "set spec.git.push.branch to a branch that is merged through review, and push the refspec from it (e.g. refs/heads/flux-updates:refs/for/main)";
+    if !protected.is_empty() && checkout.is_none_or(|b| glob::any_matches(protected, b)) {
+        let which = if checkout.is_some() {
+            "a protected branch"
+        } else {
+            "which may be a protected one"
+        };
+        out.push(PUSH_TO_PROTECTED_BRANCH.at(
+            field,
+            format!(
+                "is not set, so besides the refspec the controller pushes the commit to {branch}, {which} (protected: [{}])",
+                protected.join(", ")
+            ),
+            fix,
+        ));
+    } else if require_review {
+        out.push(PUSH_TO_CHECKOUT_BRANCH.at(
+            field,
+            format!(
+                "is not set, so besides the refspec the controller pushes the commit to {branch}, and changes skip review"
+            ),
+            fix,
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -666,6 +941,47 @@ mod tests {
     }
 
     #[test]
+    fn exclusion_lists_are_judged_by_what_they_hide() {
+        let list = |entries: Value| {
+            repository(
+                json!({"image": "nginx", "exclusionList": entries}),
+                json!(null),
+            )
+        };
+        for hides in [
+            json!(["^.*\\.sig$"]),
+            json!(["^.*\\.(sig|att|sbom)$"]),
+            json!(["\\.sig$"]),
+            json!(["^sha256-.*$"]),
+            json!(["^sha256-[a-f0-9]{64}\\.sig$"]),
+            json!(["(?i)\\.SIG$"]),
+            json!(["^dev-", "\\.(att|sig)\\z"]),
+        ] {
+            assert!(list(hides.clone()).is_empty(), "{hides}");
+        }
+        for shows in [
+            json!(["^.*\\.att$"]),
+            json!([]),
+            json!(["^.*-rc\\d+$"]),
+            json!(["^sha256-[0-9]+\\.sig$"]),
+            json!(["^sig$"]),
+            json!(["\\p{Greek}"]),
+        ] {
+            assert_eq!(
+                list(shows.clone()),
+                ["image/exclusion-drops-signatures"],
+                "{shows}"
+            );
+        }
+        assert_eq!(list(json!([".*"])), ["image/exclusion-hides-releases"]);
+        assert_eq!(
+            list(json!(["^.*\\.sig$", "[0-9]"])),
+            ["image/exclusion-hides-releases"]
+        );
+        assert!(list(json!(["^.*\\.sig$", "^v"])).is_empty());
+    }
+
+    #[test]
     fn image_policies() {
         let bounded = json!({"policy": {"semver": {"range": ">=1.2.0 <2.0.0"}}});
         assert!(policy(bounded).is_empty());
@@ -680,6 +996,58 @@ mod tests {
         assert_eq!(policy(broken), ["image/pattern-invalid"]);
         let loose = json!({"policy": {"alphabetical": {}}, "filterTags": {"pattern": "^v1|.*$"}});
         assert_eq!(policy(loose), ["image/pattern-unanchored"]);
+    }
+
+    #[test]
+    fn trailing_runs_anchor_and_unbounded_groups_warn() {
+        let filter = |order: &str, pattern: &str, extract: &str| {
+            let choice = if order == "semver" {
+                json!({"range": ">=1.0.0 <2.0.0"})
+            } else {
+                json!({})
+            };
+            let mut spec = json!({"policy": {order: choice}, "filterTags": {"pattern": pattern}});
+            if !extract.is_empty() {
+                spec["filterTags"]["extract"] = json!(extract);
+            }
+            policy(spec)
+        };
+        let guide = "^main-[a-fA-F0-9]+-(?P<ts>.*)";
+        assert_eq!(
+            filter("numerical", guide, "$ts"),
+            ["image/extract-group-unbounded"]
+        );
+        assert_eq!(
+            filter(
+                "alphabetical",
+                "^RELEASE\\.(?P<timestamp>.*)Z$",
+                "$timestamp"
+            ),
+            ["image/extract-group-unbounded"]
+        );
+        assert!(filter("semver", guide, "$ts").is_empty());
+        assert!(filter("numerical", "^main-[a-f0-9]+-(?P<ts>[1-9][0-9]*)$", "$ts").is_empty());
+        assert!(filter("alphabetical", "^main-.*", "").is_empty());
+        assert_eq!(
+            filter("numerical", "main-[a-f0-9]+-(?P<ts>.*)", "$ts"),
+            ["image/pattern-unanchored", "image/extract-group-unbounded"]
+        );
+        assert_eq!(
+            filter("numerical", "^main-[a-f0-9]+-(?P<ts>[0-9]+)", "$ts"),
+            ["image/pattern-unanchored"]
+        );
+        for constant in [
+            "^main-[0-9]+(?P<ts>)$",
+            "^main-(?P<ts>.*?)",
+            "^(?P<ts>main)-[0-9]+$",
+        ] {
+            assert_eq!(
+                filter("numerical", constant, "$ts"),
+                ["image/extract-group-constant"],
+                "{constant}"
+            );
+        }
+        assert!(filter("numerical", "^(?P<b>main)-(?P<ts>[0-9]+)$", "$b$ts").is_empty());
     }
 
     #[test]
@@ -728,16 +1096,72 @@ mod tests {
         assert!(automation(dev, protected.clone()).is_empty());
         let no_checkout = json!({"push": {"branch": "flux-updates"}});
         assert_eq!(
-            automation(no_checkout, review),
+            automation(no_checkout, review.clone()),
             ["image/checkout-branch-missing"]
         );
-        let refspec = json!({"checkout": {"ref": {"branch": "main"}}, "push": {"refspec": "+HEAD:refs/heads/release-2"}});
+        let refspec = json!({"checkout": {"ref": {"branch": "dev"}}, "push": {"refspec": "+HEAD:refs/heads/release-2"}});
         assert_eq!(
             automation(refspec, protected.clone()),
             ["image/push-to-protected-branch"]
         );
-        let gerrit = json!({"checkout": {"ref": {"branch": "main"}}, "push": {"refspec": "HEAD:refs/for/main"}});
-        assert!(automation(gerrit, protected).is_empty());
+        let gerrit = json!({"checkout": {"ref": {"branch": "main"}},
+                            "push": {"branch": "flux-updates", "refspec": "refs/heads/flux-updates:refs/for/main"}});
+        assert!(automation(gerrit.clone(), protected.clone()).is_empty());
+        assert!(automation(gerrit, review.clone()).is_empty());
+    }
+
+    #[test]
+    fn a_refspec_alone_pushes_the_checkout_branch_first() {
+        let review = json!({"requireSeparatePushBranch": true});
+        let protected = json!({"protectedBranches": ["main"]});
+        let refspec = |checkout: Value, refspec: &str| json!({"checkout": checkout, "push": {"refspec": refspec}});
+        let main = json!({"ref": {"branch": "main"}});
+        let gerrit = refspec(main.clone(), "HEAD:refs/for/main");
+        assert_eq!(
+            automation(gerrit.clone(), review.clone()),
+            ["image/push-to-checkout-branch"]
+        );
+        assert_eq!(
+            automation(gerrit, protected.clone()),
+            ["image/push-to-protected-branch"]
+        );
+        let elsewhere = refspec(main, "refs/heads/main:refs/heads/auto");
+        assert_eq!(
+            automation(elsewhere, review.clone()),
+            ["image/push-to-checkout-branch"]
+        );
+        let dev = refspec(json!({"ref": {"branch": "dev"}}), "HEAD:refs/heads/auto");
+        assert!(automation(dev.clone(), protected.clone()).is_empty());
+        assert_eq!(
+            automation(dev, review.clone()),
+            ["image/push-to-checkout-branch"]
+        );
+        let unknown = json!({"push": {"refspec": "HEAD:refs/heads/auto"}});
+        assert_eq!(
+            automation(unknown.clone(), protected),
+            ["image/push-to-protected-branch"]
+        );
+        assert_eq!(
+            automation(unknown, review),
+            [
+                "image/push-to-checkout-branch",
+                "image/checkout-branch-missing"
+            ]
+        );
+    }
+
+    #[test]
+    fn cross_namespace_sources() {
+        let spec = |ns: Value| json!({"sourceRef": {"kind": "GitRepository", "name": "fleet", "namespace": ns}});
+        let rules_of = |ns: Value| rules("ImageUpdateAutomation", spec(ns), json!(null));
+        assert_eq!(
+            rules_of(json!("flux-system")),
+            ["image/cross-namespace-source"]
+        );
+        assert_eq!(rules_of(json!("team-b")), ["image/cross-namespace-source"]);
+        assert!(rules_of(json!("team-a")).is_empty());
+        assert!(rules_of(json!("")).is_empty());
+        assert!(rules_of(json!(null)).is_empty());
     }
 
     #[test]

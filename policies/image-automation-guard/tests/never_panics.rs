@@ -5,7 +5,7 @@ use fluxgate_admission::settings::{self, Settings};
 use fluxgate_admission::testing::{json_tree, operation, request};
 use fluxgate_admission::{MemoryCluster, flow};
 use fluxgate_matchers::regex_check::Pattern;
-use image_automation_guard::{POLICY, references, refspec_destination};
+use image_automation_guard::{POLICY, TagRegex, references, refspec_destination};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -15,6 +15,9 @@ fn spec() -> impl Strategy<Value = Value> {
         vec![
             "^v(?P<ts>[0-9]+)$",
             "^.*\\.sig$",
+            "^main-[a-f0-9]+-(?P<ts>.*)",
+            "^main-(?P<ts>.*?)",
+            ".*",
             "$ts",
             "${ts}",
             "$1",
@@ -23,7 +26,9 @@ fn spec() -> impl Strategy<Value = Value> {
             "numerical",
             "main",
             "refs/heads/main:refs/heads/flux",
+            "HEAD:refs/for/main",
             "nginx",
+            "team-b",
         ],
         vec![
             "image",
@@ -44,6 +49,8 @@ fn spec() -> impl Strategy<Value = Value> {
             "branch",
             "refspec",
             "insecure",
+            "sourceRef",
+            "namespace",
         ],
         4,
     )
@@ -90,5 +97,8 @@ proptest! {
         let _ = references(&text);
         let _ = references(&regexish);
         let _ = refspec_destination(&text);
+        if let Some(r) = TagRegex::parse(&regexish) {
+            let _ = (r.is_match(&text), r.anchored_in_effect(), r.group_accepts_any_text(1), r.group_fixed_text(1));
+        }
     }
 }
