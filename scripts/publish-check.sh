@@ -56,6 +56,21 @@ for dir in policies/*/fixtures; do
 done
 echo "ok: fluxgate run gives the same response on annotated and plain modules"
 
+# `fluxgate scan --policies-dir` pulls what the manifests name: deploy/policies/ pointed at the
+# pushed digests judges the example fleet exactly as the local annotated modules do.
+mkdir -p "$work/caps"
+while read -r ref; do
+  policy=${ref#"$registry/"}; policy=${policy%@*}
+  sed "s|^  module: .*|  module: registry://$ref|" "deploy/policies/$policy.yaml" > "$work/caps/$policy.yaml"
+done < "$work/pushed"
+FLUXGATE_CACHE_DIR="$work/cache" ./target/debug/fluxgate scan examples/fleet --policies-dir "$work/caps" \
+  --insecure-registry --format json --fail-on never > "$work/scan-pulled.json"
+./target/debug/fluxgate scan examples/fleet --policies-dir "$work/caps" --modules target/annotated \
+  --no-cache --format json --fail-on never > "$work/scan-local.json"
+cmp "$work/scan-pulled.json" "$work/scan-local.json"
+grep -q '"rule": "tenant/cluster-scoped-write"' "$work/scan-pulled.json"
+echo "ok: fluxgate scan --policies-dir pulled $count modules and judged the example fleet as the local ones"
+
 just artifacthub
 just manifests
 if [ -n "$(git status --porcelain -- artifacthub deploy/policies)" ]; then

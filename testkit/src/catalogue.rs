@@ -1,4 +1,5 @@
-//! Every policy's rule list, as the catalogue (`docs/rules.md`) and the tests read it: the
+//! Every policy's rule list, as the catalogue (`docs/rules.md`, `docs/rules.json`) and the
+//! tests read it: the
 //! policy's own rules, then the admission flow's, which every policy can report.
 
 use fluxgate_admission::flow::FLOW_RULES;
@@ -54,4 +55,10 @@ pub fn policies() -> Vec<PolicyRules> {
 /// `docs/rules.md` as the code says it should be.
 pub fn markdown() -> String {
     fluxgate_rules::catalogue::markdown(&policies())
+}
+
+/// `docs/rules.json` (the catalogue as data, which `fluxgate scan` embeds) as the code says
+/// it should be.
+pub fn json() -> String {
+    fluxgate_rules::catalogue::json(&policies())
 }

@@ -20,6 +20,7 @@
 use fluxgate_protocol::admission::{
     AdmissionRequest, GroupVersionKind, GroupVersionResource, UserInfo,
 };
+use fluxgate_protocol::admission::{groups_of, resource_of};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -133,15 +134,12 @@ impl Fixture {
         let resource = flux_kinds::FluxKind::ALL
             .iter()
             .find(|k| k.name() == kind)
-            .map_or_else(|| plural(&kind), |k| k.resource().to_string());
+            .map_or_else(|| resource_of(&kind), |k| k.resource().to_string());
         let username = self
             .user
             .clone()
             .unwrap_or_else(|| DEFAULT_USER.to_string());
-        let groups = self
-            .groups
-            .clone()
-            .unwrap_or_else(|| default_groups(&username));
+        let groups = self.groups.clone().unwrap_or_else(|| groups_of(&username));
         let non_empty = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
         AdmissionRequest {
             uid: uid.to_string(),
@@ -168,37 +166,5 @@ impl Fixture {
             dry_run: self.dry_run,
             ..Default::default()
         }
-    }
-}
-
-/// The resource name of a kind, by Kubernetes' English rules (`PriorityClass` →
-/// `priorityclasses`, `NetworkPolicy` → `networkpolicies`).
-fn plural(kind: &str) -> String {
-    let lower = kind.to_lowercase();
-    if lower.ends_with('s')
-        || lower.ends_with('x')
-        || lower.ends_with("ch")
-        || lower.ends_with("sh")
-    {
-        format!("{lower}es")
-    } else if let Some(stem) = lower
-        .strip_suffix('y')
-        .filter(|s| !s.ends_with(['a', 'e', 'o', 'u']))
-    {
-        format!("{stem}ies")
-    } else {
-        format!("{lower}s")
-    }
-}
-
-/// The groups Kubernetes gives a user: service accounts get their namespace's group.
-fn default_groups(username: &str) -> Vec<String> {
-    match fluxgate_admission::identity::service_account_parts(username) {
-        Some((ns, _)) => vec![
-            "system:serviceaccounts".into(),
-            format!("system:serviceaccounts:{ns}"),
-            "system:authenticated".into(),
-        ],
-        None => vec!["system:authenticated".into()],
     }
 }

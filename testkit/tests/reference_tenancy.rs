@@ -63,7 +63,9 @@ fn kustomize(dir: &Path) -> Vec<Value> {
         .args(["kustomize", "--load-restrictor=LoadRestrictionsNone"])
         .arg(dir)
         .output()
-        .unwrap_or_else(|e| panic!("kubectl kustomize is needed for this test (Kustomize v5): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("kubectl kustomize is needed for this test (Kustomize v5): {e}")
+        });
     assert!(
         out.status.success(),
         "kustomize build {}: {}",
@@ -87,7 +89,7 @@ fn applied() -> Vec<(String, Value)> {
         for dir in [
             format!("clusters/{cluster}"),
             format!("tenants/{cluster}"),
-            format!("infrastructure/kyverno"),
+            "infrastructure/kyverno".to_string(),
         ] {
             out.extend(
                 build(&fleet().join(&dir))
@@ -159,8 +161,7 @@ fn flux2_multi_tenancy_is_admitted_with_default_settings() {
         let module = Policy::load(&runtime, &wasm)
             .unwrap_or_else(|e| panic!("{}: {e} (run `just build`)", wasm.display()));
         let metadata = Metadata::from_yaml(
-            &std::fs::read_to_string(root().join(format!("policies/{name}/metadata.yml")))
-                .unwrap(),
+            &std::fs::read_to_string(root().join(format!("policies/{name}/metadata.yml"))).unwrap(),
         )
         .unwrap();
         for (what, object) in &applied {

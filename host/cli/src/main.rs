@@ -103,6 +103,9 @@ enum Command {
         #[command(flatten)]
         settings: SettingsArgs,
     },
+    /// Judge a Flux GitOps checkout with the policy modules, as admission would after a merge:
+    /// exit 0 when nothing at --fail-on was found, 1 when something was, 2 on bad usage.
+    Scan(ScanArgs),
     /// Print a policy's artifacthub-pkg.yml.
     Artifacthub {
         /// A policy name (looked up under policies/) or its directory.
@@ -111,6 +114,130 @@ enum Command {
         #[arg(long)]
         previous: Option<PathBuf>,
     },
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// The checkout to scan.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Only this policy (repeatable); default: every module in --modules.
+    #[arg(long = "policy")]
+    policies: Vec<String>,
+    /// Directory of policy modules (`<name>.wasm`); default: $FLUXGATE_MODULES, else the
+    /// `target/policies` beside this binary's build.
+    #[arg(long)]
+    modules: Option<PathBuf>,
+    /// Judge as a cluster deployed with these Kubewarden manifests (ClusterAdmissionPolicy /
+    /// AdmissionPolicy, e.g. deploy/policies/): their settings, rules and grants, and their
+    /// `registry://` modules pulled (cached by digest), or taken from --modules by policy name.
+    #[arg(long)]
+    policies_dir: Option<PathBuf>,
+    /// Plain HTTP for the registries of --policies-dir (loopback test registries only).
+    #[arg(long)]
+    insecure_registry: bool,
+    /// Where `<name>/metadata.yml` is found for modules without embedded metadata; default:
+    /// the `policies/` of the checkout this binary was built in.
+    #[arg(long)]
+    metadata_dir: Option<PathBuf>,
+    /// table, json, sarif, junit or github.
+    #[arg(long, default_value = "table")]
+    format: fluxgate_scan::output::Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short = 'o')]
+    output: Option<PathBuf>,
+    /// deny, warn or never: which findings make the exit status 1.
+    #[arg(long, default_value = "deny")]
+    fail_on: FailOn,
+    /// A GitRepository (`ns/name` or `name`) whose tree is the directory PATH (repeatable).
+    #[arg(long = "source", value_name = "NAME=PATH")]
+    sources: Vec<String>,
+    /// Evaluations at the same time; default: the machine's cores.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Compile the modules afresh instead of using the cache ($FLUXGATE_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/fluxgate or ~/.cache/fluxgate).
+    #[arg(long)]
+    no_cache: bool,
+}
+
+/// The policies of `--policies-dir`, each module pulled from its registry (or read from
+/// `--modules` when given) and loaded with the manifest's settings, rules and grants.
+fn deployed_modules(
+    runtime: &Runtime,
+    dir: &Path,
+    args: &ScanArgs,
+    cache: Option<&Path>,
+) -> anyhow::Result<Vec<fluxgate_scan::evaluate::Module>> {
+    let mut modules = Vec::new();
+    for deployed in fluxgate_scan::evaluate::deployed_policies(dir)? {
+        if !args.policies.is_empty() && !args.policies.contains(&deployed.name) {
+            continue;
+        }
+        let policy = match &args.modules {
+            Some(local) => {
+                // The repository's last path segment names the module (`…/source-origin:v1`).
+                let repo = deployed.module.rsplit('/').next().unwrap_or_default();
+                let name = repo.split([':', '@']).next().unwrap_or_default();
+                let path = local.join(format!("{name}.wasm"));
+                match cache {
+                    Some(c) => Policy::load_cached(runtime, &path, c)?,
+                    None => Policy::load(runtime, &path)?,
+                }
+            }
+            None => {
+                let uri = &deployed.module;
+                let pulled = oci::pull(
+                    uri,
+                    &oci::RegistryOptions {
+                        insecure: args.insecure_registry,
+                    },
+                )
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}: policy {}: {e:#}",
+                        deployed.file.display(),
+                        deployed.name
+                    )
+                })?;
+                let module = match cache {
+                    Some(c) => runtime.compile_cached(&pulled.wasm, c)?,
+                    None => runtime.compile(&pulled.wasm)?,
+                };
+                Policy {
+                    id: deployed.name.clone(),
+                    module,
+                    metadata: Metadata::from_module(&pulled.wasm)?,
+                    wasm_size: pulled.wasm.len(),
+                }
+            }
+        };
+        modules.push(deployed.load(runtime, policy)?);
+    }
+    Ok(modules)
+}
+
+/// Where compiled modules are kept across scans.
+fn cache_dir(disabled: bool) -> Option<PathBuf> {
+    if disabled {
+        return None;
+    }
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env("FLUXGATE_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("fluxgate")))
+        .or_else(|| env("HOME").map(|h| h.join(".cache/fluxgate")))
+        .map(|d| d.join("modules"))
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FailOn {
+    Deny,
+    Warn,
+    Never,
 }
 
 #[derive(Args)]
@@ -168,7 +295,17 @@ struct EvalArgs {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    if let Command::Scan(args) = &cli.command {
+        return match scan(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("fluxgate scan: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("fluxgate: {e:#}");
@@ -177,8 +314,88 @@ fn main() -> ExitCode {
     }
 }
 
+/// `fluxgate scan`: 0 clean, 1 findings at --fail-on, 2 (by the caller) for usage errors.
+fn scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    use fluxgate_scan::report::Level;
+    use std::io::IsTerminal;
+    anyhow::ensure!(
+        args.path.is_dir(),
+        "{} is not a directory",
+        args.path.display()
+    );
+    let built = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(Path::to_path_buf)); // target/
+    let modules_dir = args
+        .modules
+        .clone()
+        .or_else(|| std::env::var_os("FLUXGATE_MODULES").map(PathBuf::from))
+        .or_else(|| built.as_ref().map(|t| t.join("policies")))
+        .ok_or_else(|| anyhow::anyhow!("give --modules DIR"))?;
+    let metadata_dir = args
+        .metadata_dir
+        .clone()
+        .or_else(|| {
+            built
+                .as_ref()
+                .and_then(|t| t.parent())
+                .map(|r| r.join("policies"))
+        })
+        .filter(|d| d.is_dir());
+    let mut sources = std::collections::BTreeMap::new();
+    for mapping in &args.sources {
+        let (name, path) = mapping
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--source {mapping}: expected NAME=PATH"))?;
+        sources.insert(name.to_string(), PathBuf::from(path));
+    }
+    let runtime = Runtime::new(Limits::default())?;
+    let cache = cache_dir(args.no_cache);
+    let modules = match &args.policies_dir {
+        None => fluxgate_scan::evaluate::load_modules(
+            &runtime,
+            &modules_dir,
+            metadata_dir.as_deref(),
+            &args.policies,
+            cache.as_deref(),
+        )?,
+        Some(dir) => deployed_modules(&runtime, dir, args, cache.as_deref())?,
+    };
+    anyhow::ensure!(
+        !modules.is_empty(),
+        "no policy modules in {}",
+        modules_dir.display()
+    );
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let options = fluxgate_scan::Options {
+        path: args.path.clone(),
+        sources,
+        threads,
+    };
+    let report = fluxgate_scan::scan(&runtime, &modules, &options);
+    let color = args.output.is_none() && std::io::stdout().is_terminal();
+    let text = fluxgate_scan::output::render(&report, args.format, color);
+    match &args.output {
+        Some(path) => std::fs::write(path, text)?,
+        None => print!("{text}"),
+    }
+    let fail_on = match args.fail_on {
+        FailOn::Deny => Some(Level::Deny),
+        FailOn::Warn => Some(Level::Warn),
+        FailOn::Never => None,
+    };
+    Ok(if report.fails(fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Scan(_) => unreachable!("handled in main"),
         Command::Run { eval } => {
             let session = Session::open(&eval)?;
             session.check_settings()?;

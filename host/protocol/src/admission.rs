@@ -87,6 +87,78 @@ impl AdmissionRequest {
     }
 }
 
+impl AdmissionRequest {
+    /// The CREATE of `object` by `username`, as the API server sends it to an admission
+    /// webhook: kind and resource from the object, the groups Kubernetes gives the user.
+    pub fn create(uid: &str, object: &Value, username: &str) -> AdmissionRequest {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let api_version = text(&object["apiVersion"]);
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
+        let kind = text(&object["kind"]);
+        let non_empty = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+        AdmissionRequest {
+            uid: uid.to_string(),
+            kind: GroupVersionKind {
+                group: group.to_string(),
+                version: version.to_string(),
+                kind: kind.clone(),
+            },
+            resource: GroupVersionResource {
+                group: group.to_string(),
+                version: version.to_string(),
+                resource: resource_of(&kind),
+            },
+            name: non_empty(&object["metadata"]["name"]),
+            namespace: non_empty(&object["metadata"]["namespace"]),
+            operation: "CREATE".into(),
+            user_info: UserInfo {
+                username: Some(username.to_string()),
+                groups: Some(groups_of(username)),
+                ..Default::default()
+            },
+            object: Some(object.clone()),
+            ..Default::default()
+        }
+    }
+}
+
+/// The resource name of a kind, by Kubernetes' English rules (`PriorityClass` →
+/// `priorityclasses`, `NetworkPolicy` → `networkpolicies`, `GitRepository` →
+/// `gitrepositories`).
+pub fn resource_of(kind: &str) -> String {
+    let lower = kind.to_lowercase();
+    if lower.ends_with('s')
+        || lower.ends_with('x')
+        || lower.ends_with("ch")
+        || lower.ends_with("sh")
+    {
+        format!("{lower}es")
+    } else if let Some(stem) = lower
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'o', 'u']))
+    {
+        format!("{stem}ies")
+    } else {
+        format!("{lower}s")
+    }
+}
+
+/// The groups Kubernetes gives a user: a service account also gets its namespace's group.
+pub fn groups_of(username: &str) -> Vec<String> {
+    let namespace = username
+        .strip_prefix("system:serviceaccount:")
+        .and_then(|rest| rest.split_once(':'))
+        .map(|(ns, _)| ns);
+    match namespace {
+        Some(ns) => vec![
+            "system:serviceaccounts".into(),
+            format!("system:serviceaccounts:{ns}"),
+            "system:authenticated".into(),
+        ],
+        None => vec!["system:authenticated".into()],
+    }
+}
+
 fn serde_path_to_error_like(value: Value) -> anyhow::Result<AdmissionRequest> {
     serde_json::from_value(value).map_err(|e| anyhow::anyhow!("not a valid AdmissionRequest: {e}"))
 }
@@ -223,4 +295,51 @@ pub fn deadline_response(request: &AdmissionRequest) -> AdmissionResponse {
         "Policy execution interrupted because it exceeded the allowed execution time".into(),
         500,
     )
+}
+
+#[cfg(test)]
+mod request_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn resources_and_groups_as_kubernetes_names_them() {
+        for (kind, resource) in [
+            ("GitRepository", "gitrepositories"),
+            ("ImagePolicy", "imagepolicies"),
+            ("Gateway", "gateways"),
+            ("Ingress", "ingresses"),
+            ("Namespace", "namespaces"),
+            ("PriorityClass", "priorityclasses"),
+            (
+                "MutatingWebhookConfiguration",
+                "mutatingwebhookconfigurations",
+            ),
+        ] {
+            assert_eq!(resource_of(kind), resource, "{kind}");
+        }
+        assert_eq!(
+            groups_of("system:serviceaccount:apps:dev-team"),
+            [
+                "system:serviceaccounts",
+                "system:serviceaccounts:apps",
+                "system:authenticated"
+            ]
+        );
+        assert_eq!(groups_of("alice"), ["system:authenticated"]);
+        let r = AdmissionRequest::create(
+            "u",
+            &json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                    "metadata": {"name": "b", "namespace": "apps"}}),
+            "alice",
+        );
+        assert_eq!(
+            (
+                r.resource.group.as_str(),
+                r.resource.resource.as_str(),
+                r.namespace.as_deref()
+            ),
+            ("rbac.authorization.k8s.io", "rolebindings", Some("apps"))
+        );
+    }
 }

@@ -35,6 +35,22 @@ impl Policy {
             .map_err(|e| anyhow::anyhow!("cannot load policy module {}: {e}", path.display()))
     }
 
+    /// Loads a module, its machine code cached in `cache_dir` across runs.
+    pub fn load_cached(runtime: &Runtime, path: &Path, cache_dir: &Path) -> anyhow::Result<Self> {
+        let wasm = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read policy module {}: {e}", path.display()))?;
+        let id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().replace('_', "-"))
+            .unwrap_or_else(|| "policy".into());
+        Ok(Policy {
+            id,
+            metadata: Metadata::from_module(&wasm)?,
+            module: runtime.compile_cached(&wasm, cache_dir)?,
+            wasm_size: wasm.len(),
+        })
+    }
+
     pub fn from_bytes(runtime: &Runtime, id: String, wasm: &[u8]) -> anyhow::Result<Self> {
         let metadata = Metadata::from_module(wasm)?;
         let module = runtime.compile(wasm)?;

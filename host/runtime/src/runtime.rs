@@ -80,6 +80,47 @@ impl Runtime {
     /// Compiles a module and links it once; instances are then cheap to create.
     pub fn compile(&self, wasm: &[u8]) -> anyhow::Result<CompiledModule> {
         let module = Module::new(&self.engine, wasm).map_err(anyhow_of)?;
+        self.link(module)
+    }
+
+    /// Like [`Runtime::compile`], keeping the machine code in `cache_dir` across runs, keyed
+    /// by the module's SHA-256 and this engine's compatibility hash (wasmtime version and
+    /// settings), so a second scan does not compile again. The cache holds native code that is
+    /// loaded as is: it must be a directory only the user writes (the default is under the
+    /// user's cache directory). A stale or unreadable entry is recompiled and replaced.
+    pub fn compile_cached(
+        &self,
+        wasm: &[u8],
+        cache_dir: &std::path::Path,
+    ) -> anyhow::Result<CompiledModule> {
+        use sha2::{Digest, Sha256};
+        use std::hash::{Hash, Hasher};
+        let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut engine_hash);
+        let digest = Sha256::digest(wasm);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let path = cache_dir.join(format!("{hex}-{:016x}.cwasm", engine_hash.finish()));
+        if path.is_file() {
+            // SAFETY: the file is one this function wrote with `Module::serialize` for an
+            // engine of the same compatibility hash, in the user's own cache directory.
+            if let Ok(module) = unsafe { Module::deserialize_file(&self.engine, &path) } {
+                return self.link(module);
+            }
+        }
+        let module = Module::new(&self.engine, wasm).map_err(anyhow_of)?;
+        if let Ok(bytes) = module.serialize() {
+            let _ = std::fs::create_dir_all(cache_dir);
+            let partial = path.with_extension(format!("partial-{}", std::process::id()));
+            if std::fs::write(&partial, bytes).is_ok() {
+                let _ = std::fs::rename(&partial, &path);
+            }
+        }
+        self.link(module)
+    }
+
+    fn link(&self, module: Module) -> anyhow::Result<CompiledModule> {
         let mut linker: Linker<StoreData> = Linker::new(&self.engine);
         wasi_common::sync::add_to_linker(&mut linker, |d: &mut StoreData| &mut d.wasi)
             .map_err(anyhow_of)?;

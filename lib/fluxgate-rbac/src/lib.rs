@@ -2,8 +2,9 @@
 //! tolerant views of Role, ClusterRole and their bindings; "does this rule grant verb V on
 //! group/resource R" with the API server's matching semantics; who a subject really is
 //! (`system:serviceaccount:ns:x` as a User is that service account); roleRef resolution
-//! and ClusterRole aggregation through a [`Cluster`]; and the four kinds as the admission
-//! flow judges them ([`RBAC_KINDS`]).
+//! and ClusterRole aggregation through a [`Cluster`]; the four kinds as the admission
+//! flow judges them ([`RBAC_KINDS`]); and the escalation paths into the Flux namespaces a
+//! role's rules open ([`escalation_paths`]).
 
 use fluxgate_admission::identity::service_account_parts as service_account_of;
 use fluxgate_admission::{Cluster, LookupError, ObjectKey};
@@ -36,6 +37,13 @@ where
 /// metadata is the narrow [`ObjectMeta`] below.
 pub use k8s_openapi::api::rbac::v1::{AggregationRule, PolicyRule, RoleRef, Subject};
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+
+mod escalation;
+pub use escalation::{
+    EPHEMERAL_CONTAINERS, ESCALATION_PATHS, Escalation, EscalationPath, FLUX_OBJECT_WRITE,
+    NODES_PROXY, POD_ATTACH, POD_CREATE, POD_EXEC, POD_UPDATE, Reach, TOKEN_REQUEST, TOKEN_SECRET,
+    WORKLOAD_WRITE, controller_or_platform, could_name_account_in, escalation_paths,
+};
 
 /// What a `rules[]` entry grants, with the API server's matching semantics.
 pub trait Grants {

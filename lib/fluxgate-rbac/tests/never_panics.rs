@@ -14,6 +14,11 @@ fn words() -> impl Strategy<Value = Vec<String>> {
             "*/exec",
             "pods",
             "pods/exec",
+            "pods/ephemeralcontainers",
+            "nodes/proxy",
+            "kustomizations",
+            "kustomize.toolkit.fluxcd.io",
+            "patch",
             "get",
             "create",
             "apps",
@@ -66,6 +71,18 @@ proptest! {
         let rule = PolicyRule { api_groups: Some(groups), resources: Some(resources), verbs, ..Default::default() };
         let _ = rule.grants(&verb, "", &resource);
         let _ = rule.describe();
+        let sourced = [rbac::SourcedRule { origin: "rules[0]".into(), rule }];
+        for cluster_wide in [false, true] {
+            for found in rbac::escalation_paths(&sourced, cluster_wide) {
+                prop_assert!(cluster_wide || found.path.reach == rbac::Reach::FluxNamespace);
+                let _ = found.describe();
+            }
+        }
+    }
+
+    #[test]
+    fn account_globs_never_panic(pattern in "[a-z*:é]{0,12}", namespace in "[a-z*é]{0,6}") {
+        let _ = rbac::could_name_account_in(&[pattern], &namespace);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! `impersonate` or writes on RBAC, admission webhooks or CRDs. The bound role is looked up
 //! in the cluster (aggregation included), so an innocently named role granting `*` is caught,
 //! and a Role or ClusterRole change that would widen what a Flux identity already holds is
-//! refused naming the binding.
+//! refused naming the binding. Nor may a Flux identity other than the controllers get, in a
+//! Flux namespace or cluster-wide, a path to the controllers' privileges (pods, workloads,
+//! ephemeral containers, exec, Flux objects, tokens there; `nodes/proxy` cluster-wide).
 
 mod rules;
 mod settings;

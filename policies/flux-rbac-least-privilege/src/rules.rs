@@ -8,7 +8,7 @@ use fluxgate_rbac::{
 use fluxgate_rbac::{Grants, Principals as _};
 use fluxgate_rules::{Finding, Rule};
 
-use fluxgate_rbac::{BINDING_KINDS as BINDINGS, ROLE_KINDS as ROLES};
+use fluxgate_rbac::{BINDING_KINDS as BINDINGS, RBAC_KINDS, ROLE_KINDS as ROLES};
 
 pub const CLUSTER_ADMIN: Rule = Rule::deny(
     "rbac/cluster-admin",
@@ -54,6 +54,17 @@ pub const BINDINGS_UNLISTED: Rule = Rule::deny(
     "a role bound to Flux identities being widened while the policy cannot see its bindings.",
     "",
 );
+pub const FLUX_NAMESPACE_ESCALATION: Rule = Rule::deny(
+    "rbac/flux-namespace-escalation",
+    RBAC_KINDS,
+    "No Flux identity but the controllers is granted, by a binding in a Flux namespace or cluster-wide (or by \
+     a change to the role such a binding grants), a path to the controllers' privileges: creating or patching \
+     pods or workloads, ephemeral containers, exec/attach, writing Flux objects or minting tokens there, or \
+     `nodes/proxy` cluster-wide.",
+    "a tenant or stray service account becoming cluster-admin through a pod, workload or Kustomization that \
+     runs as kustomize-controller in the Flux namespace, or through the kubelet API.",
+    "platformAccounts",
+);
 pub const ROLE_WIDENS_BINDING: Rule = Rule::deny(
     "rbac/role-widens-binding",
     ROLES,
@@ -67,6 +78,7 @@ pub const RULES: &[&Rule] = &[
     &CLUSTER_ADMIN,
     &ADMIN_CLUSTER_WIDE,
     &FORBIDDEN_GRANT,
+    &FLUX_NAMESPACE_ESCALATION,
     &ROLE_UNRESOLVED,
     &ROLE_WIDENS_BINDING,
     &BINDINGS_UNLISTED,
@@ -136,18 +148,15 @@ struct FluxSubject {
     tier: Tier,
     /// `subjects[1] ServiceAccount team-a/flux (a tenant service account)`.
     text: String,
+    /// Whether it may hold the escalation paths into the Flux namespaces: a `controllerAccounts`
+    /// account, or one the identity model makes a controller or platform identity
+    /// ([`rbac::controller_or_platform`]).
+    may_escalate: bool,
 }
 
-/// Whether some service account of `namespace` could be named by a `tenantIdentities`
-/// glob: some prefix of the glob matches `system:serviceaccount:<namespace>:`.
+/// Whether some service account of `namespace` could be named by a `tenantIdentities` glob.
 fn tenants_in(patterns: &[String], namespace: &str) -> bool {
-    let prefix = format!("system:serviceaccount:{namespace}:");
-    patterns.iter().any(|p| {
-        p.char_indices()
-            .map(|(i, _)| i)
-            .chain(std::iter::once(p.len()))
-            .any(|end| glob::matches(&p[..end], &prefix))
-    })
+    rbac::could_name_account_in(patterns, namespace)
 }
 
 /// Whether a subject is a Flux identity, how far it is trusted and why it counts.
@@ -220,10 +229,13 @@ fn flux_subjects(
         .iter()
         .enumerate()
         .filter_map(|(i, s)| {
-            let (tier, why) = classify(s.principal(binding_namespace), settings, identities)?;
+            let principal = s.principal(binding_namespace);
+            let (tier, why) = classify(principal, settings, identities)?;
             (tier != Tier::Platform).then(|| FluxSubject {
                 tier,
                 text: format!("subjects[{i}] {} ({why})", s.describe(binding_namespace)),
+                may_escalate: tier == Tier::Controller
+                    || rbac::controller_or_platform(principal, identities),
             })
         })
         .collect()
@@ -288,6 +300,52 @@ pub fn forbidden_grants(
     }
     found.dedup();
     found
+}
+
+/// The escalation paths into the Flux namespaces (fluxgate-rbac [`rbac::escalation_paths`])
+/// that `rules` open at `scope`: a RoleBinding in a Flux namespace, or a ClusterRoleBinding,
+/// which reaches them all. Cluster-wide `serviceaccounts/token` creation is left to
+/// rbac/forbidden-grant, which refuses it already.
+pub fn flux_namespace_escalations(
+    rules: &[SourcedRule],
+    scope: Scope,
+    identities: &Identities,
+) -> Vec<String> {
+    let cluster_wide = match scope {
+        Scope::Cluster => true,
+        Scope::Namespace(ns) if identities.is_flux_namespace(ns) => false,
+        Scope::Namespace(_) => return Vec::new(),
+    };
+    rbac::escalation_paths(rules, cluster_wide)
+        .iter()
+        .filter(|e| !(cluster_wide && e.path.name == rbac::TOKEN_REQUEST))
+        .map(|e| e.describe())
+        .collect()
+}
+
+const ESCALATION_FIX: &str = "leave pods, workloads, exec and attach, Flux objects and tokens in the Flux namespaces (and nodes/proxy anywhere) \
+                              to the Flux controllers: bind a role without these grants, or bind it with a RoleBinding in the identity's own namespace; \
+                              an identity that must hold them belongs in settings.platformAccounts or platformIdentities";
+
+/// `in the Flux namespace flux-system` or `cluster-wide (Flux namespaces included: ...)`.
+fn flux_scope_text(scope: Scope, identities: &Identities) -> String {
+    match scope {
+        Scope::Namespace(ns) => format!("in the Flux namespace {ns}"),
+        Scope::Cluster => format!(
+            "cluster-wide (Flux namespaces included: {})",
+            identities.flux_namespaces.join(", ")
+        ),
+    }
+}
+
+/// The subjects the escalation paths are judged for: Flux identities that are neither
+/// controllers nor platform identities.
+fn escalating(subjects: &[FluxSubject]) -> Vec<String> {
+    subjects
+        .iter()
+        .filter(|s| !s.may_escalate)
+        .map(|s| s.text.clone())
+        .collect()
 }
 
 fn group_resource(group: &str, resource: &str) -> String {
@@ -399,6 +457,22 @@ pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
             "bind a role without these grants (least privilege); a platform identity that needs them belongs in settings.platformAccounts",
         ));
     }
+    let who = escalating(&subjects);
+    if !who.is_empty() {
+        let paths = flux_namespace_escalations(&role.rules, scope, ctx.identities);
+        if !paths.is_empty() {
+            out.push(FLUX_NAMESPACE_ESCALATION.at(
+                "roleRef",
+                format!(
+                    "{role_text} {} gives Flux identities other than the controllers ({}) paths to the controllers' privileges: {}",
+                    flux_scope_text(scope, ctx.identities),
+                    listing(&who),
+                    listing(&paths)
+                ),
+                ESCALATION_FIX,
+            ));
+        }
+    }
     out
 }
 
@@ -428,9 +502,15 @@ pub fn check_role(role: &Role, ctx: &Ctx<Settings>) -> Vec<Finding> {
             Some(e.to_string()),
         ),
     };
+    // A Role outside the Flux namespaces is bound only there, where no path opens.
+    let escalation_scope = match kind {
+        RbacKind::Role => Scope::Namespace(&obj.namespace),
+        _ => Scope::Cluster,
+    };
     // Nothing any Flux identity could not hold: no need to ask who holds it.
     if aggregation_error.is_none()
         && forbidden_grants(&rules, Scope::Cluster, false, settings).is_empty()
+        && flux_namespace_escalations(&rules, escalation_scope, ctx.identities).is_empty()
     {
         return Vec::new();
     }
@@ -462,8 +542,42 @@ pub fn check_role(role: &Role, ctx: &Ctx<Settings>) -> Vec<Finding> {
             settings,
             ctx.identities,
         ));
+        out.extend(opens_escalation(found, &rules, settings, ctx.identities));
     }
     out
+}
+
+/// A role change that would give the subjects of `found` escalation paths into the Flux
+/// namespaces.
+fn opens_escalation(
+    found: &BindingOf,
+    rules: &[SourcedRule],
+    settings: &Settings,
+    identities: &Identities,
+) -> Option<Finding> {
+    let paths = flux_namespace_escalations(rules, found.scope(), identities);
+    if paths.is_empty() {
+        return None;
+    }
+    let who = escalating(&flux_subjects(
+        &found.binding,
+        found.namespace(),
+        settings,
+        identities,
+    ));
+    (!who.is_empty()).then(|| {
+        FLUX_NAMESPACE_ESCALATION.at(
+            "rules",
+            format!(
+                "{} already grants this role {} to Flux identities other than the controllers ({}), so this change would give them paths to the controllers' privileges: {}",
+                found.describe(),
+                flux_scope_text(found.scope(), identities),
+                listing(&who),
+                listing(&paths)
+            ),
+            ESCALATION_FIX,
+        )
+    })
 }
 
 fn widening(
@@ -597,7 +711,11 @@ mod tests {
             binding("ClusterRoleBinding", tenant(), "Cluster-Admin"),
             state.clone(),
         );
-        assert_eq!(ids(&v), ["rbac/forbidden-grant"]);
+        // Everything cluster-wide is also every path into flux-system.
+        assert_eq!(
+            ids(&v),
+            ["rbac/forbidden-grant", "rbac/flux-namespace-escalation"]
+        );
         assert!(v.findings[0].problem.contains("wildcard"), "{v:?}");
         let alice = json!([{"kind": "User", "name": "alice"}]);
         let v = review(binding("ClusterRoleBinding", alice, "Cluster-Admin"), state);
@@ -618,11 +736,117 @@ mod tests {
         );
         assert!(v.findings.is_empty(), "{v:?}");
         let v = review(binding("ClusterRoleBinding", tenant(), "crd"), state);
-        assert_eq!(ids(&v), ["rbac/forbidden-grant"]);
+        assert_eq!(
+            ids(&v),
+            ["rbac/forbidden-grant", "rbac/flux-namespace-escalation"]
+        );
         assert!(
             v.findings[0].problem.contains("serviceaccounts/token"),
             "{v:?}"
         );
+        // The token is forbidden-grant's; the escalation is writing sources in flux-system.
+        let escalation = &v.findings[1].problem;
+        assert!(
+            escalation.contains(
+                "flux-object-write (rules[0]: create on gitrepositories.source.toolkit.fluxcd.io)"
+            ),
+            "{v:?}"
+        );
+        assert!(!escalation.contains("token-request"), "{v:?}");
+    }
+
+    fn flux_rb(subjects: Value, role: &str) -> Value {
+        let mut b = binding("RoleBinding", subjects, role);
+        b["metadata"]["namespace"] = json!("flux-system");
+        b
+    }
+
+    #[test]
+    fn paths_into_the_flux_namespace() {
+        let state = vec![
+            cluster_role(
+                "deployer",
+                json!([{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "patch"]}]),
+            ),
+            cluster_role(
+                "debugger",
+                json!([{"apiGroups": [""], "resources": ["pods/ephemeralcontainers"], "verbs": ["patch"]},
+                       {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}]),
+            ),
+            cluster_role(
+                "kubelet-reader",
+                json!([{"apiGroups": [""], "resources": ["nodes/proxy", "nodes/stats"], "verbs": ["get"]}]),
+            ),
+        ];
+        let v = review(flux_rb(tenant(), "deployer"), state.clone());
+        assert_eq!(ids(&v), ["rbac/flux-namespace-escalation"]);
+        let p = &v.findings[0].problem;
+        assert!(p.contains("in the Flux namespace flux-system"), "{p}");
+        assert!(
+            p.contains("subjects[0] ServiceAccount team-a/flux (a tenant service account)"),
+            "{p}"
+        );
+        assert!(
+            p.contains("workload-write (rules[0]: patch on deployments.apps)"),
+            "{p}"
+        );
+        let v = review(flux_rb(tenant(), "debugger"), state.clone());
+        assert_eq!(ids(&v), ["rbac/flux-namespace-escalation"]);
+        assert!(
+            v.findings[0].problem.contains("ephemeral-containers"),
+            "{v:?}"
+        );
+        assert!(v.findings[0].problem.contains("pod-exec"), "{v:?}");
+        // The same grants in the tenant's own namespace open nothing.
+        let v = review(binding("RoleBinding", tenant(), "deployer"), state.clone());
+        assert!(v.findings.is_empty(), "{v:?}");
+        // nodes/proxy opens only through a ClusterRoleBinding.
+        let v = review(flux_rb(tenant(), "kubelet-reader"), state.clone());
+        assert!(v.findings.is_empty(), "{v:?}");
+        let v = review(
+            binding("ClusterRoleBinding", tenant(), "kubelet-reader"),
+            state.clone(),
+        );
+        assert_eq!(ids(&v), ["rbac/flux-namespace-escalation"]);
+        assert!(
+            v.findings[0]
+                .problem
+                .contains("nodes-proxy (rules[0]: get on nodes/proxy)"),
+            "{v:?}"
+        );
+        // Another service account of flux-system is judged; the controllers are not.
+        let tf = json!([{"kind": "ServiceAccount", "name": "tf-runner"}]);
+        let v = review(flux_rb(tf, "deployer"), state.clone());
+        assert_eq!(ids(&v), ["rbac/flux-namespace-escalation"]);
+        let helm = json!([{"kind": "ServiceAccount", "name": "helm-controller"}]);
+        let v = review(flux_rb(helm, "deployer"), state);
+        assert!(v.findings.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn widening_a_bound_role_into_flux_system() {
+        let state = vec![flux_rb(tenant(), "ops")];
+        let ops = |rules: Value| cluster_role("ops", rules);
+        let v = review(
+            ops(
+                json!([{"apiGroups": ["kustomize.toolkit.fluxcd.io"], "resources": ["kustomizations"], "verbs": ["create"]}]),
+            ),
+            state.clone(),
+        );
+        assert_eq!(ids(&v), ["rbac/flux-namespace-escalation"]);
+        assert!(
+            v.findings[0]
+                .problem
+                .starts_with("RoleBinding flux-system/b already grants this role in the Flux namespace flux-system"),
+            "{v:?}"
+        );
+        let v = review(
+            ops(
+                json!([{"apiGroups": ["kustomize.toolkit.fluxcd.io"], "resources": ["kustomizations"], "verbs": ["get"]}]),
+            ),
+            state,
+        );
+        assert!(v.findings.is_empty(), "{v:?}");
     }
 
     #[test]

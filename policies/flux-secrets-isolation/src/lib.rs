@@ -3,6 +3,8 @@
 //! a Flux namespace, or a ClusterRoleBinding (cluster-wide includes the Flux namespaces), must
 //! not grant `get`/`list`/`watch` on secrets, nor `pods/exec`, `pods/attach` or
 //! `serviceaccounts/token` (ways to the mounted credentials), to anyone outside the allowlist.
+//! Nor may they get the other paths to the controllers' privileges there: creating or patching
+//! pods and workloads, ephemeral containers, writing Flux objects, or `nodes/proxy` cluster-wide.
 //! The bound role is looked up in the cluster, aggregation included.
 
 mod rules;

@@ -8,7 +8,7 @@ use fluxgate_rbac::{
 use fluxgate_rbac::{Grants as _, Principals as _};
 use fluxgate_rules::{Finding, Rule};
 
-use fluxgate_rbac::{BINDING_KINDS as BINDINGS, ROLE_KINDS as ROLES};
+use fluxgate_rbac::{BINDING_KINDS as BINDINGS, RBAC_KINDS, ROLE_KINDS as ROLES};
 
 pub const SECRET_ACCESS: Rule = Rule::deny(
     "secrets/flux-secret-access",
@@ -16,6 +16,16 @@ pub const SECRET_ACCESS: Rule = Rule::deny(
     "A binding in a Flux namespace, or cluster-wide, grants reads of secrets, `pods/exec`, `pods/attach` \
      or `serviceaccounts/token` creation only to allowlisted subjects.",
     "a tenant, workload or over-broad operator role reading Flux's deploy keys and registry or cloud tokens.",
+    "allowedServiceAccounts",
+);
+pub const FLUX_NAMESPACE_ESCALATION: Rule = Rule::deny(
+    "secrets/flux-namespace-escalation",
+    RBAC_KINDS,
+    "A binding in a Flux namespace, or cluster-wide (or a change to the role such a binding grants), lets no \
+     subject outside the allowlist and the platform identities create or patch pods or workloads, patch \
+     ephemeral containers or write Flux objects there, nor use `nodes/proxy` cluster-wide.",
+    "a pod, workload, debug container or Kustomization in the Flux namespace that runs as kustomize-controller \
+     and mounts Flux's credentials, or a kubelet exec into the controllers' pods.",
     "allowedServiceAccounts",
 );
 pub const ROLE_WIDENS_BINDING: Rule = Rule::deny(
@@ -51,6 +61,7 @@ pub const ROLE_UNRESOLVED: Rule = Rule::deny(
 /// Every rule of the policy, in README order.
 pub const RULES: &[&Rule] = &[
     &SECRET_ACCESS,
+    &FLUX_NAMESPACE_ESCALATION,
     &ROLE_WIDENS_BINDING,
     &BINDINGS_UNLISTED,
     &ROLE_UNRESOLVED,
@@ -86,6 +97,27 @@ pub fn secret_access(rules: &[SourcedRule]) -> Vec<String> {
     found
 }
 
+/// The paths secrets/flux-secret-access already refuses: exec, attach, token requests, and
+/// token Secrets (which it refuses for the read they need).
+const COVERED_PATHS: [&str; 4] = [
+    rbac::POD_EXEC,
+    rbac::POD_ATTACH,
+    rbac::TOKEN_REQUEST,
+    rbac::TOKEN_SECRET,
+];
+
+/// The other escalation paths into the Flux namespaces (fluxgate-rbac
+/// [`rbac::escalation_paths`]) that `rules` open at `scope` (a Flux namespace, or cluster-wide).
+/// Each reads Flux's credentials too: a pod there mounts any Secret of the namespace, a source
+/// sends one to its URL, the kubelet execs into the controllers.
+pub fn escalations(rules: &[SourcedRule], scope: Scope) -> Vec<String> {
+    rbac::escalation_paths(rules, scope == Scope::Cluster)
+        .iter()
+        .filter(|e| !COVERED_PATHS.contains(&e.path.name))
+        .map(|e| e.describe())
+        .collect()
+}
+
 /// Whether the allowlist names the subject. A kind RBAC does not know grants nothing.
 fn allowed(principal: Principal, group_or_user: &str, settings: &Settings) -> bool {
     match principal {
@@ -109,6 +141,27 @@ fn outsiders(binding: &Binding, binding_namespace: &str, settings: &Settings) ->
         .collect()
 }
 
+/// The outsiders that the identity model does not make Flux controllers or platform
+/// identities either: those the escalation paths are judged for.
+fn escalating(
+    binding: &Binding,
+    binding_namespace: &str,
+    settings: &Settings,
+    identities: &Identities,
+) -> Vec<String> {
+    binding
+        .subjects
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            let principal = s.principal(binding_namespace);
+            !allowed(principal, &s.name, settings)
+                && !rbac::controller_or_platform(principal, identities)
+        })
+        .map(|(i, s)| format!("subjects[{i}] {}", s.describe(binding_namespace)))
+        .collect()
+}
+
 fn listing(items: &[String]) -> String {
     fluxgate_rules::abbreviated(items, LIST_LIMIT)
 }
@@ -122,6 +175,10 @@ fn where_text(scope: Scope, identities: &Identities) -> String {
         ),
     }
 }
+
+const ESCALATION_FIX: &str = "leave pods, workloads, ephemeral containers and Flux objects in the Flux namespaces (and nodes/proxy anywhere) to the Flux controllers: \
+                              bind a role without these grants, or bind it in the subject's own namespace; a subject that must hold them belongs in \
+                              settings.allowedServiceAccounts, allowedUsers or allowedGroups, or the shared platformIdentities";
 
 const FIX: &str = "leave secrets, pods/exec, pods/attach and serviceaccounts/token in the Flux namespaces to the Flux controllers: \
                    bind a role without them, or, if the subject must read Flux's credentials, add it to settings.allowedServiceAccounts, allowedUsers or allowedGroups";
@@ -168,24 +225,39 @@ pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
             )];
         }
     };
-    let access = secret_access(&role.rules);
-    if access.is_empty() {
-        return Vec::new();
-    }
     let mut role_text = format!("{} {}", role_ref.kind, role_ref.name);
     if !role.aggregated.is_empty() {
         role_text.push_str(&format!(" (aggregating {})", listing(&role.aggregated)));
     }
-    vec![SECRET_ACCESS.at(
-        "roleRef",
-        format!(
-            "{role_text} grants {} {} to subjects outside the allowlist: {}",
-            listing(&access),
-            where_text(scope, identities),
-            listing(&who)
-        ),
-        FIX,
-    )]
+    let mut out = Vec::new();
+    let access = secret_access(&role.rules);
+    if !access.is_empty() {
+        out.push(SECRET_ACCESS.at(
+            "roleRef",
+            format!(
+                "{role_text} grants {} {} to subjects outside the allowlist: {}",
+                listing(&access),
+                where_text(scope, identities),
+                listing(&who)
+            ),
+            FIX,
+        ));
+    }
+    let paths = escalations(&role.rules, scope);
+    let who = escalating(binding, namespace, settings, identities);
+    if !paths.is_empty() && !who.is_empty() {
+        out.push(FLUX_NAMESPACE_ESCALATION.at(
+            "roleRef",
+            format!(
+                "{role_text} {} gives subjects outside the allowlist ({}) paths to the Flux controllers' privileges and credentials: {}",
+                where_text(scope, identities),
+                listing(&who),
+                listing(&paths)
+            ),
+            ESCALATION_FIX,
+        ));
+    }
+    out
 }
 
 /// Judges a Role (in a Flux namespace) or ClusterRole change by the bindings that already
@@ -200,11 +272,14 @@ pub fn check_role(role: &Role, ctx: &Ctx<Settings>) -> Vec<Finding> {
     if kind == RbacKind::Role && !identities.is_flux_namespace(&obj.namespace) {
         return Vec::new();
     }
-    let (access, aggregation_error) = match rbac::expand(ctx.cluster, kind, &obj.name, role) {
-        Ok(resolved) => (secret_access(&resolved.rules), None),
+    // With an aggregation that cannot be worked out, role-widens-binding reports why.
+    let (rules, aggregation_error) = match rbac::expand(ctx.cluster, kind, &obj.name, role) {
+        Ok(resolved) => (resolved.rules, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
-    if access.is_empty() && aggregation_error.is_none() {
+    let access = secret_access(&rules);
+    let paths = escalations(&rules, Scope::Cluster);
+    if access.is_empty() && paths.is_empty() && aggregation_error.is_none() {
         return Vec::new();
     }
     let bindings = match rbac::bindings_of(
@@ -221,7 +296,7 @@ pub fn check_role(role: &Role, ctx: &Ctx<Settings>) -> Vec<Finding> {
                 "rules",
                 format!(
                     "grants {} and the bindings that would grant it cannot be listed: {why}",
-                    listing(&access)
+                    listing(&[access.as_slice(), paths.as_slice()].concat())
                 ),
                 "grant the policy the RBAC lookups its metadata declares (contextAwareResources)",
             )];
@@ -231,10 +306,43 @@ pub fn check_role(role: &Role, ctx: &Ctx<Settings>) -> Vec<Finding> {
         Some(why) => vec![why.clone()],
         None => access,
     };
-    bindings
-        .iter()
-        .filter_map(|found| widening(found, &what, settings, identities))
-        .collect()
+    let mut out = Vec::new();
+    for found in &bindings {
+        if !what.is_empty() {
+            out.extend(widening(found, &what, settings, identities));
+        }
+        out.extend(opens_escalation(found, &rules, settings, identities));
+    }
+    out
+}
+
+/// A role change that would give subjects of `found` escalation paths into the Flux
+/// namespaces. The paths are worked out again for the binding's scope: nodes/proxy opens only
+/// through a ClusterRoleBinding.
+fn opens_escalation(
+    found: &BindingOf,
+    rules: &[SourcedRule],
+    settings: &Settings,
+    identities: &Identities,
+) -> Option<Finding> {
+    let paths = escalations(rules, found.scope());
+    if paths.is_empty() {
+        return None;
+    }
+    let who = escalating(&found.binding, found.namespace(), settings, identities);
+    (!who.is_empty()).then(|| {
+        FLUX_NAMESPACE_ESCALATION.at(
+            "rules",
+            format!(
+                "{} grants this role {} to subjects outside the allowlist ({}), so this change would give them paths to the Flux controllers' privileges and credentials: {}",
+                found.describe(),
+                where_text(found.scope(), identities),
+                listing(&who),
+                listing(&paths)
+            ),
+            ESCALATION_FIX,
+        )
+    })
 }
 
 fn widening(
@@ -427,6 +535,140 @@ mod tests {
             v.findings[0]
                 .problem
                 .starts_with("RoleBinding flux-system/ops grants"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn paths_into_the_flux_namespace() {
+        let state = vec![
+            role(
+                "ClusterRole",
+                None,
+                "deployer",
+                json!([{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["patch"]}]),
+            ),
+            role(
+                "ClusterRole",
+                None,
+                "everything",
+                json!([{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]),
+            ),
+            role(
+                "ClusterRole",
+                None,
+                "debug",
+                json!([{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}]),
+            ),
+        ];
+        let alice = json!([{"kind": "User", "name": "alice"}]);
+        let rb = |role: &str, subjects: &Value| {
+            binding(
+                "RoleBinding",
+                Some("flux-system"),
+                "ClusterRole",
+                role,
+                subjects.clone(),
+            )
+        };
+        let v = review(rb("deployer", &alice), state.clone());
+        assert_eq!(ids(&v), ["secrets/flux-namespace-escalation"]);
+        let p = &v.findings[0].problem;
+        assert!(
+            p.contains("workload-write (rules[0]: patch on deployments.apps)"),
+            "{p}"
+        );
+        assert!(p.contains("(subjects[0] User alice)"), "{p}");
+        // Everything: the secret reads and the other paths, each under its own rule.
+        let v = review(rb("everything", &alice), state.clone());
+        assert_eq!(
+            ids(&v),
+            [
+                "secrets/flux-secret-access",
+                "secrets/flux-namespace-escalation"
+            ]
+        );
+        assert!(!v.findings[1].problem.contains("pod-exec"), "{v:?}");
+        // Exec is flux-secret-access's alone.
+        let v = review(rb("debug", &alice), state.clone());
+        assert_eq!(ids(&v), ["secrets/flux-secret-access"]);
+        // Not in a Flux namespace: nothing.
+        let elsewhere = binding(
+            "RoleBinding",
+            Some("apps"),
+            "ClusterRole",
+            "deployer",
+            alice.clone(),
+        );
+        assert!(review(elsewhere, state.clone()).findings.is_empty());
+        // Platform identities may hold the paths, not the secret reads.
+        let platform = json!({"platformIdentities": ["alice"]});
+        let v = review_with(rb("deployer", &alice), state.clone(), platform.clone());
+        assert!(v.findings.is_empty(), "{v:?}");
+        let v = review_with(rb("everything", &alice), state.clone(), platform);
+        assert_eq!(ids(&v), ["secrets/flux-secret-access"]);
+        let kubewarden =
+            json!([{"kind": "ServiceAccount", "name": "policy-server", "namespace": "kubewarden"}]);
+        let v = review(rb("deployer", &kubewarden), state.clone());
+        assert!(v.findings.is_empty(), "{v:?}");
+        // Another service account of flux-system is not a controller.
+        let runner = json!([{"kind": "ServiceAccount", "name": "tf-runner"}]);
+        let v = review(rb("deployer", &runner), state);
+        assert_eq!(ids(&v), ["secrets/flux-namespace-escalation"]);
+        assert!(
+            v.findings[0]
+                .problem
+                .contains("ServiceAccount flux-system/tf-runner"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn nodes_proxy_only_cluster_wide() {
+        let state = vec![role(
+            "ClusterRole",
+            None,
+            "kubelet",
+            json!([{"apiGroups": [""], "resources": ["nodes/proxy"], "verbs": ["get"]}]),
+        )];
+        let devs = json!([{"kind": "Group", "name": "devs"}]);
+        let v = review(
+            binding(
+                "ClusterRoleBinding",
+                None,
+                "ClusterRole",
+                "kubelet",
+                devs.clone(),
+            ),
+            state.clone(),
+        );
+        assert_eq!(ids(&v), ["secrets/flux-namespace-escalation"]);
+        assert!(v.findings[0].problem.contains("nodes-proxy"), "{v:?}");
+        let v = review(
+            binding(
+                "RoleBinding",
+                Some("flux-system"),
+                "ClusterRole",
+                "kubelet",
+                devs.clone(),
+            ),
+            state,
+        );
+        assert!(v.findings.is_empty(), "{v:?}");
+        // A role change reaching a ClusterRoleBinding opens it.
+        let crb = binding("ClusterRoleBinding", None, "ClusterRole", "kubelet", devs);
+        let changed = role(
+            "ClusterRole",
+            None,
+            "kubelet",
+            json!([{"apiGroups": [""], "resources": ["*/proxy"], "verbs": ["create"]}]),
+        );
+        let v = review(changed, vec![crb]);
+        assert_eq!(ids(&v), ["secrets/flux-namespace-escalation"]);
+        assert!(
+            v.findings[0]
+                .problem
+                .starts_with("ClusterRoleBinding b grants this role cluster-wide"),
             "{v:?}"
         );
     }
