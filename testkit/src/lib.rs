@@ -7,4 +7,4 @@ pub mod bench_table;
 pub mod catalogue;
 pub mod fixture;
 pub mod runner;
-pub mod schema;
+pub use fluxgate_schema as schema;

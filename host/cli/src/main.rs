@@ -155,6 +155,11 @@ struct ScanArgs {
     /// Evaluations at the same time; default: the machine's cores.
     #[arg(long)]
     threads: Option<usize>,
+    /// Directory of Flux CRDs (with an optional `legacy/` for retired versions) that Flux
+    /// objects are checked against; default: the testkit's copy in the checkout this binary
+    /// was built in.
+    #[arg(long)]
+    crds: Option<PathBuf>,
     /// Compile the modules afresh instead of using the cache ($FLUXGATE_CACHE_DIR, else
     /// $XDG_CACHE_HOME/fluxgate or ~/.cache/fluxgate).
     #[arg(long)]
@@ -186,35 +191,56 @@ fn deployed_modules(
                 }
             }
             None => {
-                let uri = &deployed.module;
-                let pulled = oci::pull(
-                    uri,
-                    &oci::RegistryOptions {
-                        insecure: args.insecure_registry,
-                    },
-                )
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "{}: policy {}: {e:#}",
-                        deployed.file.display(),
-                        deployed.name
-                    )
-                })?;
+                let wasm = pull_cached(&deployed, args.insecure_registry, cache)?;
                 let module = match cache {
-                    Some(c) => runtime.compile_cached(&pulled.wasm, c)?,
-                    None => runtime.compile(&pulled.wasm)?,
+                    Some(c) => runtime.compile_cached(&wasm, c)?,
+                    None => runtime.compile(&wasm)?,
                 };
                 Policy {
                     id: deployed.name.clone(),
                     module,
-                    metadata: Metadata::from_module(&pulled.wasm)?,
-                    wasm_size: pulled.wasm.len(),
+                    metadata: Metadata::from_module(&wasm)?,
+                    wasm_size: wasm.len(),
                 }
             }
         };
         modules.push(deployed.load(runtime, policy)?);
     }
     Ok(modules)
+}
+
+/// A deployed policy's module: from the cache when its reference is a digest already pulled
+/// (digests never move), else pulled, verified and kept under its manifest digest. Tags are
+/// always pulled again: they can move.
+fn pull_cached(
+    deployed: &fluxgate_scan::evaluate::Deployed,
+    insecure: bool,
+    cache: Option<&Path>,
+) -> anyhow::Result<Vec<u8>> {
+    let pulled_dir = cache.map(|c| c.join("pulled"));
+    let by_digest = |digest: &str| {
+        pulled_dir
+            .as_ref()
+            .map(|d| d.join(format!("{}.wasm", digest.replace(':', "-"))))
+    };
+    if let Some((_, digest)) = deployed.module.rsplit_once('@')
+        && let Some(path) = by_digest(digest)
+        && let Ok(wasm) = std::fs::read(&path)
+    {
+        return Ok(wasm);
+    }
+    let pulled = oci::pull(&deployed.module, &oci::RegistryOptions { insecure }).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: policy {}: {e:#}",
+            deployed.file.display(),
+            deployed.name
+        )
+    })?;
+    if let Some(path) = by_digest(&pulled.manifest_digest) {
+        let _ = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")));
+        let _ = std::fs::write(&path, &pulled.wasm);
+    }
+    Ok(pulled.wasm)
 }
 
 /// Where compiled modules are kept across scans.
@@ -369,10 +395,36 @@ fn scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
+    let crds = args
+        .crds
+        .clone()
+        .or_else(|| {
+            built
+                .as_ref()
+                .and_then(|t| t.parent())
+                .map(|r| r.join("testkit/crds/flux"))
+        })
+        .filter(|d| d.is_dir());
+    let schemas = match &crds {
+        Some(dir) => Some(std::sync::Arc::new(fluxgate_schema::CrdSchemas::load(
+            &[dir.as_path(), &dir.join("legacy")]
+                .into_iter()
+                .filter(|d| d.is_dir())
+                .collect::<Vec<_>>(),
+        )?)),
+        None => {
+            eprintln!(
+                "fluxgate scan: no Flux CRDs found (--crds DIR): Flux objects are not checked against their schemas"
+            );
+            None
+        }
+    };
     let options = fluxgate_scan::Options {
         path: args.path.clone(),
         sources,
         threads,
+        schemas,
+        progress: std::io::stderr().is_terminal(),
     };
     let report = fluxgate_scan::scan(&runtime, &modules, &options);
     let color = args.output.is_none() && std::io::stdout().is_terminal();

@@ -9,7 +9,7 @@ use fluxgate_rules::Severity;
 use fluxgate_runtime::capabilities::{ClusterState, EvaluationContext, LogSink};
 use fluxgate_runtime::policy::{self, Policy};
 use fluxgate_runtime::runtime::Runtime;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -99,16 +99,24 @@ fn selects(metadata: &Metadata, request: &AdmissionRequest) -> bool {
     })
 }
 
+/// Kubernetes' user-facing bootstrap ClusterRoles (data/SOURCES.md).
+const BUILTIN_CLUSTER_ROLES: &str = include_str!("../data/builtin-cluster-roles.json");
+
 /// What the cluster would answer a context-aware policy's look-ups with, as far as the
-/// checkout tells: its own objects, plus Kubernetes' `cluster-admin` ClusterRole.
+/// checkout tells: its own objects, plus the ClusterRoles every Kubernetes cluster has
+/// (`cluster-admin`, `admin`, `edit`, `view` and what aggregates into them). Anything else a
+/// policy looks up is not found, and the policy says so.
 pub fn cluster_state(applied: &[Applied]) -> ClusterState {
     let mut resources: Vec<Value> = applied.iter().map(|a| a.object.clone()).collect();
-    resources.push(json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-        "metadata": {"name": "cluster-admin"},
-        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
-                  {"nonResourceURLs": ["*"], "verbs": ["*"]}]
-    }));
+    let builtin: Vec<Value> = serde_json::from_str(BUILTIN_CLUSTER_ROLES).unwrap_or_default();
+    for role in builtin {
+        let taken = resources.iter().any(|o| {
+            o["kind"] == "ClusterRole" && o["metadata"]["name"] == role["metadata"]["name"]
+        });
+        if !taken {
+            resources.push(role);
+        }
+    }
     ClusterState {
         resources,
         can_i: Vec::new(),
@@ -121,6 +129,7 @@ pub fn evaluate(
     modules: &[Module],
     applied: &[Applied],
     threads: usize,
+    progress: bool,
 ) -> Vec<Finding> {
     let cluster = cluster_state(applied);
     // One context per module, shared by its evaluations (each still gets a fresh instance).
@@ -147,18 +156,21 @@ pub fn evaluate(
         .collect();
     let threads = threads.max(1).min(jobs.len().max(1));
     let chunk = jobs.len().div_ceil(threads).max(1);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let (done, total) = (&done, jobs.len());
     let mut out: Vec<(usize, usize, Vec<Finding>)> = std::thread::scope(|scope| {
+        if progress {
+            scope.spawn(move || show_progress(done, total));
+        }
         let handles: Vec<_> = jobs
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
                         .map(|&(o, m)| {
-                            (
-                                o,
-                                m,
-                                one(runtime, &modules[m], &applied[o], o, &contexts[m]),
-                            )
+                            let found = one(runtime, &modules[m], &applied[o], o, &contexts[m]);
+                            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            (o, m, found)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -171,6 +183,27 @@ pub fn evaluate(
     });
     out.sort_by_key(|(o, m, _)| (*o, *m));
     out.into_iter().flat_map(|(_, _, f)| f).collect()
+}
+
+/// A one-line progress bar on stderr until every evaluation is done.
+fn show_progress(done: &std::sync::atomic::AtomicUsize, total: usize) {
+    use std::io::Write;
+    let width = 30;
+    loop {
+        let n = done.load(std::sync::atomic::Ordering::Relaxed).min(total);
+        let filled = (n * width).checked_div(total).unwrap_or(width);
+        eprint!(
+            "\r[{}{}] {n}/{total} evaluations",
+            "#".repeat(filled),
+            " ".repeat(width - filled)
+        );
+        let _ = std::io::stderr().flush();
+        if n >= total {
+            eprint!("\r{}\r", " ".repeat(width + 40));
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 fn one(
@@ -338,5 +371,29 @@ impl Deployed {
             settings: self.settings.clone(),
             namespace: self.spec["namespace"].as_str().map(str::to_string),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn builtin_cluster_roles_parse() {
+        let roles: Vec<serde_json::Value> =
+            serde_json::from_str(super::BUILTIN_CLUSTER_ROLES).unwrap();
+        let names: Vec<&str> = roles
+            .iter()
+            .filter_map(|r| r["metadata"]["name"].as_str())
+            .collect();
+        for name in [
+            "cluster-admin",
+            "admin",
+            "edit",
+            "view",
+            "system:aggregate-to-edit",
+        ] {
+            assert!(names.contains(&name), "{name}");
+        }
+        let state = super::cluster_state(&[]);
+        assert_eq!(state.resources.len(), roles.len());
     }
 }

@@ -497,26 +497,31 @@ impl<'a> Graph<'a> {
                 return Vec::new();
             }
         };
-        let objects = match fluxgate_yaml::documents(&output) {
-            Ok(docs) => docs,
-            Err(e) => {
-                self.errors.push(Error {
-                    file: file_of_dir,
-                    line: None,
-                    message: format!("{who}: cannot read kustomize's output: {e}"),
-                });
-                return Vec::new();
-            }
-        };
         let variables = self.variables(job);
         let mut out = Vec::new();
-        for mut object in objects.into_iter().filter(Value::is_object) {
-            let origin = take_origin(&mut object);
+        for (_, text) in repo::chunks(&output) {
+            let object = match fluxgate_yaml::parse(&text) {
+                Ok(v) if v.is_object() => v,
+                Ok(_) => continue,
+                Err(e) => {
+                    self.errors.push(Error {
+                        file: file_of_dir.clone(),
+                        line: None,
+                        message: format!("{who}: cannot read kustomize's output: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let origin = object["metadata"]["annotations"][ORIGIN]
+                .as_str()
+                .and_then(|o| fluxgate_yaml::parse(o).ok())
+                .and_then(|o| o["path"].as_str().map(str::to_string));
             let file = origin
                 .map(|o| self.checkout_file(&work.join(o)))
                 .unwrap_or_else(|| file_of_dir.clone());
             self.used.insert(file.clone());
-            object = self.substituted(object, &file, &who, variables.as_ref());
+            let mut object = self.substituted(object, &text, &file, &who, variables.as_ref());
+            take_origin(&mut object);
             let line = self.line_of(&file, &object, &job.spec);
             out.push(Applied {
                 object,
@@ -545,7 +550,12 @@ impl<'a> Graph<'a> {
         let has_kustomization = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
             .iter()
             .any(|f| dir.join(f).is_file());
-        if has_kustomization || OVERLAY.iter().any(|k| !job.spec[*k].is_null()) {
+        // postBuild substitutes on the YAML that kustomize writes (go-yaml leaves `${n}` plain,
+        // so `3` becomes a number whatever the source's quoting): that needs kustomize's output.
+        if has_kustomization
+            || OVERLAY.iter().any(|k| !job.spec[*k].is_null())
+            || !job.spec["postBuild"].is_null()
+        {
             return None;
         }
         let resources = generated_resources(dir);
@@ -556,8 +566,6 @@ impl<'a> Graph<'a> {
             .iter()
             .map(|p| repo::relative(self.root, p))
             .collect();
-        let who = format!("Kustomization {}/{}", job.namespace, job.name);
-        let variables = self.variables(job);
         let mut out = Vec::new();
         let docs: Vec<Document> = self
             .docs
@@ -567,9 +575,8 @@ impl<'a> Graph<'a> {
             .collect();
         for doc in docs {
             self.used.insert(doc.file.clone());
-            let object = self.substituted(doc.value, &doc.file, &who, variables.as_ref());
             out.push(Applied {
-                object,
+                object: doc.value,
                 file: doc.file,
                 line: doc.line,
                 user: job.user.clone(),
@@ -579,10 +586,12 @@ impl<'a> Graph<'a> {
         Some(out)
     }
 
-    /// `postBuild` substitution of one object, unresolved variables reported as warnings.
+    /// `postBuild` substitution of one object, on its YAML text as Flux does it (so
+    /// `replicas: ${count}` becomes a number), unresolved variables reported as warnings.
     fn substituted(
         &mut self,
         object: Value,
+        text: &str,
         file: &str,
         who: &str,
         variables: Option<&BTreeMap<String, String>>,
@@ -594,7 +603,20 @@ impl<'a> Graph<'a> {
             return object;
         }
         let mut unresolved = BTreeSet::new();
-        let object = substitute(&object, vars, &mut unresolved);
+        let rewritten = substitute_text(text, vars, &mut unresolved);
+        let object = match fluxgate_yaml::parse(&rewritten) {
+            Ok(v) if v.is_object() => v,
+            _ => {
+                self.errors.push(Error {
+                    file: file.to_string(),
+                    line: None,
+                    message: format!(
+                        "{who}: after postBuild substitution the object is no longer YAML (Flux would fail to apply it); judged with each string substituted instead"
+                    ),
+                });
+                substitute(&object, vars, &mut BTreeSet::new())
+            }
+        };
         for name in unresolved {
             self.errors.push(Error {
                 file: file.to_string(),

@@ -28,6 +28,11 @@ pub struct Options {
     pub sources: BTreeMap<String, PathBuf>,
     /// Evaluations run at the same time (at least 1).
     pub threads: usize,
+    /// The Flux CRDs: Flux objects are checked against the schema of their apiVersion, as
+    /// the API server checks them before any admission policy sees them.
+    pub schemas: Option<std::sync::Arc<fluxgate_schema::CrdSchemas>>,
+    /// A progress bar on stderr (the CLI asks for it on a terminal, for long scans).
+    pub progress: bool,
 }
 
 /// Reads, builds and judges the checkout with `modules`.
@@ -52,7 +57,18 @@ pub fn scan(
     errors.append(&mut graph.errors);
     let mut applied = std::mem::take(&mut graph.applied);
     applied.extend(plain(&root, &docs, &graph.used));
-    let mut findings = evaluate::evaluate(runtime, modules, &applied, options.threads);
+    // Worth a bar only when the evaluations take a while (a few thousand take a second).
+    let long = applied.len() * modules.len() > 2_000;
+    let mut findings = evaluate::evaluate(
+        runtime,
+        modules,
+        &applied,
+        options.threads,
+        options.progress && long,
+    );
+    if let Some(schemas) = &options.schemas {
+        findings.extend(applied.iter().flat_map(|a| schema_findings(schemas, a)));
+    }
     // Two clusters of one repository often apply the same file: say each thing once.
     let mut seen = std::collections::BTreeSet::new();
     findings.retain(|f| seen.insert(format!("{f:?}")));
@@ -65,6 +81,45 @@ pub fn scan(
         errors,
         rules,
     }
+}
+
+/// What the API server would refuse in a Flux object (`*.fluxcd.io`) before admission:
+/// fields its CRD schema does not declare, wrong types, versions no CRD serves.
+fn schema_findings(schemas: &fluxgate_schema::CrdSchemas, a: &Applied) -> Vec<report::Finding> {
+    let (api_version, kind, namespace, name) = repo::identity(&a.object);
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    if !group.ends_with(".fluxcd.io") {
+        return Vec::new();
+    }
+    let problems = match schemas.validate(&a.object) {
+        Ok(errors) => errors,
+        Err(unknown) => vec![unknown],
+    };
+    problems
+        .into_iter()
+        .map(|problem| {
+            let (field, message) = problem
+                .split_once(": ")
+                .map_or((String::new(), problem.clone()), |(f, m)| {
+                    (f.to_string(), m.to_string())
+                });
+            report::Finding {
+                policy: "crd-schema".into(),
+                rule: "schema/crd-invalid".into(),
+                severity: report::Level::Deny,
+                file: a.file.clone(),
+                line: a.line,
+                api_version: api_version.to_string(),
+                kind: kind.to_string(),
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+                field,
+                message: format!(
+                    "{message}; fix: make the object match the {kind} {api_version} CRD schema"
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Objects in files no build read and no kustomization owns, judged as written (applied by

@@ -126,7 +126,7 @@ pub fn documents(root: &Path, path: &Path, errors: &mut Vec<Error>) -> Vec<Docum
 
 /// The file split at `---` lines: each chunk with the line (1-based) it starts on, so a
 /// broken document costs only itself.
-fn chunks(text: &str) -> Vec<(usize, String)> {
+pub fn chunks(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let (mut start, mut current) = (1, String::new());
     for (i, line) in text.lines().enumerate() {

@@ -32,9 +32,15 @@ fn scan_dir(path: &Path) -> Report {
         &Options {
             path: path.to_path_buf(),
             threads: 2,
+            schemas: Some(schemas()),
             ..Default::default()
         },
     )
+}
+
+fn schemas() -> std::sync::Arc<fluxgate_schema::CrdSchemas> {
+    let crds = root().join("testkit/crds/flux");
+    std::sync::Arc::new(fluxgate_schema::CrdSchemas::load(&[&crds, &crds.join("legacy")]).unwrap())
 }
 
 const TENANCY_AND_RBAC: [&str; 5] = [
@@ -125,7 +131,7 @@ fn broken_inputs_are_reported_and_the_scan_goes_on() {
     );
     write(
         "clusters/prod/apps.yaml",
-        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: flux-system}\nspec:\n  interval: 5m\n  path: ./apps\n  sourceRef: {kind: GitRepository, name: flux-system}\n  postBuild:\n    substitute: {region: eu}\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: broken, namespace: flux-system}\nspec:\n  interval: 5m\n  path: ./missing-base\n  sourceRef: {kind: GitRepository, name: flux-system}\n",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: flux-system}\nspec:\n  interval: 5m\n  prune: true\n  path: ./apps\n  sourceRef: {kind: GitRepository, name: flux-system}\n  postBuild:\n    substitute: {region: eu}\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: broken, namespace: flux-system}\nspec:\n  interval: 5m\n  prune: true\n  path: ./missing-base\n  sourceRef: {kind: GitRepository, name: flux-system}\n",
     );
     write(
         "apps/source.yaml",
@@ -136,7 +142,12 @@ fn broken_inputs_are_reported_and_the_scan_goes_on() {
         "resources:\n  - ../nowhere\n",
     );
     write("plain/broken.yaml", "apiVersion: v1\nkind: [unclosed\n");
-    let big = format!("# {}\n", "x".repeat(9 * 1024 * 1024));
+    // The API server refuses a field the CRD does not declare, before any policy runs.
+    write(
+        "plain/typo.yaml",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: typo, namespace: team-a}\nspec:\n  interval: 5m\n  url: https://github.com/acme/app\n  verfy: {mode: HEAD}\n",
+    );
+    let big = format!("# {}\n", "x".repeat(50 * 1024 * 1024));
     write("plain/huge.yaml", &big);
     #[cfg(unix)]
     std::os::unix::fs::symlink(&dir, dir.join("plain/loop")).unwrap();
@@ -167,6 +178,21 @@ fn broken_inputs_are_reported_and_the_scan_goes_on() {
         "{:#?}",
         report.errors
     );
+    let typo = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "schema/crd-invalid" && f.name == "typo")
+        .expect("the CRD schema refuses spec.verfy");
+    assert_eq!(
+        (typo.file.as_str(), typo.line, typo.field.as_str()),
+        ("plain/typo.yaml", 1, "spec.verfy")
+    );
+    let invalid = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "schema/crd-invalid")
+        .count();
+    assert_eq!(invalid, 1, "{:#?}", report.findings);
     // The rest was scanned: the substituted GitRepository is judged as built.
     let source = report
         .findings
@@ -284,6 +310,45 @@ fn deployed_policies_bring_their_settings() {
     assert!(
         refused.contains("source-origin") && refused.contains("bogus"),
         "{refused}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// postBuild substitution rewrites the YAML kustomize writes, as Flux does: a variable in a
+/// typed field becomes a typed value, whatever the source's quoting.
+#[test]
+fn substitution_is_on_the_built_text() {
+    let dir = std::env::temp_dir().join(format!("fluxgate-scan-subst-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let write = |rel: &str, text: &str| {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("clusters/c/flux-system/gotk-sync.yaml", "# bootstrap\n");
+    write(
+        "clusters/c/apps.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: flux-system}\nspec:\n  interval: 5m\n  prune: true\n  path: ./apps\n  sourceRef: {kind: GitRepository, name: flux-system}\n  postBuild:\n    substitute: {suspended: 'true', team: acme}\n",
+    );
+    write(
+        "apps/repo.yaml",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: app, namespace: team-a}\nspec:\n  interval: 5m\n  suspend: \"${suspended}\"\n  url: https://github.com/${team}/app\n",
+    );
+    let report = scan_dir(&dir);
+    // A string `suspend` would fail the CRD schema; substituted as Flux does it is a boolean.
+    let invalid: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "schema/crd-invalid")
+        .collect();
+    assert!(invalid.is_empty(), "{invalid:#?}");
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.name == "app" && f.rule == "gcv/verify-missing"),
+        "{:#?}",
+        report.findings
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Schemas by `(group, version, kind)`.
-#[derive(Default)]
+#[derive(Default, Debug, Clone)]
 pub struct CrdSchemas {
     schemas: HashMap<(String, String, String), Value>,
 }
@@ -250,7 +250,7 @@ mod tests {
     use serde_json::json;
 
     fn schemas() -> CrdSchemas {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("crds/flux");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testkit/crds/flux");
         CrdSchemas::load(&[&root, &root.join("legacy")]).unwrap()
     }
 
