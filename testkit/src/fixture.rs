@@ -17,10 +17,7 @@
 //! ```
 //! A settings case says `expect: {settingsValid: false, message: ...}` instead.
 
-use fluxgate_protocol::admission::{
-    AdmissionRequest, GroupVersionKind, GroupVersionResource, UserInfo,
-};
-use fluxgate_protocol::admission::{groups_of, resource_of};
+use fluxgate_protocol::admission::AdmissionRequest;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -126,45 +123,15 @@ impl Fixture {
 
     /// The AdmissionRequest the API server would send for this case.
     pub fn request(&self, uid: &str) -> AdmissionRequest {
-        let subject = self.subject();
-        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-        let api_version = text(&subject["apiVersion"]);
-        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
-        let kind = text(&subject["kind"]);
-        let resource = flux_kinds::FluxKind::ALL
-            .iter()
-            .find(|k| k.name() == kind)
-            .map_or_else(|| resource_of(&kind), |k| k.resource().to_string());
-        let username = self
-            .user
-            .clone()
-            .unwrap_or_else(|| DEFAULT_USER.to_string());
-        let groups = self.groups.clone().unwrap_or_else(|| groups_of(&username));
-        let non_empty = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
-        AdmissionRequest {
-            uid: uid.to_string(),
-            kind: GroupVersionKind {
-                group: group.to_string(),
-                version: version.to_string(),
-                kind,
-            },
-            resource: GroupVersionResource {
-                group: group.to_string(),
-                version: version.to_string(),
-                resource,
-            },
-            name: non_empty(&subject["metadata"]["name"]),
-            namespace: non_empty(&subject["metadata"]["namespace"]),
-            operation: self.operation.clone(),
-            user_info: UserInfo {
-                username: Some(username),
-                groups: Some(groups),
-                ..Default::default()
-            },
-            object: (!self.object.is_null()).then(|| self.object.clone()),
-            old_object: (!self.old_object.is_null()).then(|| self.old_object.clone()),
-            dry_run: self.dry_run,
-            ..Default::default()
+        let username = self.user.as_deref().unwrap_or(DEFAULT_USER);
+        let mut request = AdmissionRequest::create(uid, self.subject(), username);
+        if let Some(groups) = &self.groups {
+            request.user_info.groups = Some(groups.clone());
         }
+        request.operation = self.operation.clone();
+        request.object = (!self.object.is_null()).then(|| self.object.clone());
+        request.old_object = (!self.old_object.is_null()).then(|| self.old_object.clone());
+        request.dry_run = self.dry_run;
+        request
     }
 }

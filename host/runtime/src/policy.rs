@@ -23,26 +23,27 @@ pub struct Policy {
     pub wasm_size: usize,
 }
 
+/// A module file's bytes and the policy id its name gives (`source_origin.wasm` → `source-origin`).
+fn read_module(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
+    let wasm = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("cannot read policy module {}: {e}", path.display()))?;
+    let id = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().replace('_', "-"))
+        .unwrap_or_else(|| "policy".into());
+    Ok((id, wasm))
+}
+
 impl Policy {
     pub fn load(runtime: &Runtime, path: &Path) -> anyhow::Result<Self> {
-        let wasm = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("cannot read policy module {}: {e}", path.display()))?;
-        let id = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().replace('_', "-"))
-            .unwrap_or_else(|| "policy".into());
+        let (id, wasm) = read_module(path)?;
         Self::from_bytes(runtime, id, &wasm)
             .map_err(|e| anyhow::anyhow!("cannot load policy module {}: {e}", path.display()))
     }
 
     /// Loads a module, its machine code cached in `cache_dir` across runs.
     pub fn load_cached(runtime: &Runtime, path: &Path, cache_dir: &Path) -> anyhow::Result<Self> {
-        let wasm = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("cannot read policy module {}: {e}", path.display()))?;
-        let id = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().replace('_', "-"))
-            .unwrap_or_else(|| "policy".into());
+        let (id, wasm) = read_module(path)?;
         Ok(Policy {
             id,
             metadata: Metadata::from_module(&wasm)?,
