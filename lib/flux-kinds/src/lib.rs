@@ -1,18 +1,22 @@
 //! Typed views of the Flux kinds and the table of API versions each one serves.
 //!
 //! * [`object`]: the Kubernetes envelope (`metadata`, typed `spec`) and Flux's reference types.
-//! * [`source`], [`kustomize`], [`helm`], [`image`], [`notification`]: one module per API group.
+//! * [`source`], [`kustomize`], [`helm`], [`image`], [`notification`]: one module per API group;
+//!   [`extensions`] (`source.extensions.fluxcd.io`, Flux 2.7+) and [`operator`]
+//!   (`fluxcd.controlplane.io`, the Flux Operator).
 //!
 //! One struct per kind covers every served version: fields that only some versions have
 //! are `Option`s, and unknown fields are ignored, so a rule reads the same struct for
 //! `v1beta1`, `v1beta2` and `v1`. Rules that care about a version difference (for example
 //! GitRepository `verify.mode`, whose enum changed) look at [`object::Resource::version`].
 
+pub mod extensions;
 pub mod helm;
 pub mod image;
 pub mod kustomize;
 pub mod notification;
 pub mod object;
+pub mod operator;
 pub mod source;
 
 pub use object::{ObjectMeta, Resource};
@@ -28,6 +32,10 @@ pub enum ApiGroup {
     Helm,
     Image,
     Notification,
+    /// `source.extensions.fluxcd.io` (ArtifactGenerator, Flux 2.7+).
+    SourceExtensions,
+    /// `fluxcd.controlplane.io` (the Flux Operator's kinds).
+    ControlPlane,
 }
 
 impl ApiGroup {
@@ -38,6 +46,8 @@ impl ApiGroup {
             ApiGroup::Helm => "helm.toolkit.fluxcd.io",
             ApiGroup::Image => "image.toolkit.fluxcd.io",
             ApiGroup::Notification => "notification.toolkit.fluxcd.io",
+            ApiGroup::SourceExtensions => "source.extensions.fluxcd.io",
+            ApiGroup::ControlPlane => "fluxcd.controlplane.io",
         }
     }
 
@@ -51,6 +61,8 @@ impl ApiGroup {
             }
             ApiGroup::Helm => &["v2beta1", "v2beta2", "v2"],
             ApiGroup::Notification => &["v1beta1", "v1beta2", "v1beta3", "v1"],
+            ApiGroup::SourceExtensions => &["v1beta1"],
+            ApiGroup::ControlPlane => &["v1"],
         }
     }
 }
@@ -71,10 +83,16 @@ pub enum FluxKind {
     Alert,
     Provider,
     Receiver,
+    /// Flux 2.7+: an artifact produced outside source-controller (source.toolkit.fluxcd.io/v1).
+    ExternalArtifact,
+    ArtifactGenerator,
+    FluxInstance,
+    ResourceSet,
+    ResourceSetInputProvider,
 }
 
 impl FluxKind {
-    pub const ALL: [FluxKind; 13] = [
+    pub const ALL: [FluxKind; 18] = [
         FluxKind::GitRepository,
         FluxKind::OciRepository,
         FluxKind::HelmRepository,
@@ -88,6 +106,11 @@ impl FluxKind {
         FluxKind::Alert,
         FluxKind::Provider,
         FluxKind::Receiver,
+        FluxKind::ExternalArtifact,
+        FluxKind::ArtifactGenerator,
+        FluxKind::FluxInstance,
+        FluxKind::ResourceSet,
+        FluxKind::ResourceSetInputProvider,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -105,6 +128,11 @@ impl FluxKind {
             FluxKind::Alert => "Alert",
             FluxKind::Provider => "Provider",
             FluxKind::Receiver => "Receiver",
+            FluxKind::ExternalArtifact => "ExternalArtifact",
+            FluxKind::ArtifactGenerator => "ArtifactGenerator",
+            FluxKind::FluxInstance => "FluxInstance",
+            FluxKind::ResourceSet => "ResourceSet",
+            FluxKind::ResourceSetInputProvider => "ResourceSetInputProvider",
         }
     }
 
@@ -124,6 +152,11 @@ impl FluxKind {
             FluxKind::Alert => "alerts",
             FluxKind::Provider => "providers",
             FluxKind::Receiver => "receivers",
+            FluxKind::ExternalArtifact => "externalartifacts",
+            FluxKind::ArtifactGenerator => "artifactgenerators",
+            FluxKind::FluxInstance => "fluxinstances",
+            FluxKind::ResourceSet => "resourcesets",
+            FluxKind::ResourceSetInputProvider => "resourcesetinputproviders",
         }
     }
 
@@ -133,13 +166,18 @@ impl FluxKind {
             | FluxKind::OciRepository
             | FluxKind::HelmRepository
             | FluxKind::HelmChart
-            | FluxKind::Bucket => ApiGroup::Source,
+            | FluxKind::Bucket
+            | FluxKind::ExternalArtifact => ApiGroup::Source,
             FluxKind::Kustomization => ApiGroup::Kustomize,
             FluxKind::HelmRelease => ApiGroup::Helm,
             FluxKind::ImageRepository | FluxKind::ImagePolicy | FluxKind::ImageUpdateAutomation => {
                 ApiGroup::Image
             }
             FluxKind::Alert | FluxKind::Provider | FluxKind::Receiver => ApiGroup::Notification,
+            FluxKind::ArtifactGenerator => ApiGroup::SourceExtensions,
+            FluxKind::FluxInstance | FluxKind::ResourceSet | FluxKind::ResourceSetInputProvider => {
+                ApiGroup::ControlPlane
+            }
         }
     }
 
@@ -150,6 +188,7 @@ impl FluxKind {
             FluxKind::OciRepository => &["v1beta2", "v1"],
             FluxKind::Alert | FluxKind::Provider => &["v1beta1", "v1beta2", "v1beta3"],
             FluxKind::Receiver => &["v1beta1", "v1beta2", "v1"],
+            FluxKind::ExternalArtifact => &["v1"],
             k => k.group().served_versions(),
         }
     }

@@ -1,7 +1,7 @@
 //! One identity model for every policy: which namespaces and identities are the platform's,
 //! which identities are Flux tenants, and which writers are neither (operators, humans).
 //!
-//! The same five settings, with the same defaults, are accepted by every fluxgate policy
+//! The same six settings, with the same defaults, are accepted by every fluxgate policy
 //! (see [`crate::settings::parse`]), so one block of YAML configures them all:
 //!
 //! ```yaml
@@ -10,6 +10,7 @@
 //! platformIdentities: []                   # username globs: platform anywhere
 //! tenantIdentities: []                     # username/group globs: tenants anywhere
 //! tenantLabel: toolkit.fluxcd.io/tenant    # `flux create tenant`'s label; "" = no look-ups
+//! controllerLockdown: {}                   # the Flux controllers' lockdown flags (crate::lockdown)
 //! ```
 //!
 //! A writer is a tenant when the settings name it, or when it is a service account outside
@@ -28,14 +29,16 @@ use serde::Deserialize;
 /// RoleBinding (flux2 `cmd/flux/create_tenant.go`).
 pub const FLUX_TENANT_LABEL: &str = "toolkit.fluxcd.io/tenant";
 
-/// Service accounts of the Flux controllers (flux2 `manifests/bases/*`).
-pub const FLUX_CONTROLLER_ACCOUNTS: [&str; 6] = [
+/// Service accounts of the Flux controllers (flux2 `manifests/bases/*`; source-watcher,
+/// which reconciles ArtifactGenerators, from Flux 2.7).
+pub const FLUX_CONTROLLER_ACCOUNTS: [&str; 7] = [
     "kustomize-controller",
     "helm-controller",
     "source-controller",
     "notification-controller",
     "image-reflector-controller",
     "image-automation-controller",
+    "source-watcher",
 ];
 
 const SA_USER_PREFIX: &str = "system:serviceaccount:";
@@ -59,20 +62,24 @@ pub struct Identities {
     /// The label that marks a tenant's Namespace or ServiceAccount; `""`: every service
     /// account outside the platform namespaces is a tenant.
     pub tenant_label: String,
+    /// The lockdown flags the Flux controllers run with.
+    pub controller_lockdown: crate::lockdown::ControllerLockdown,
 }
 
 impl Identities {
     /// The settings keys, as written in a policy's settings.
-    pub const KEYS: [&'static str; 5] = [
+    pub const KEYS: [&'static str; 6] = [
         "fluxNamespaces",
         "platformNamespaces",
         "platformIdentities",
         "tenantIdentities",
         "tenantLabel",
+        "controllerLockdown",
     ];
     /// [`Self::KEYS`] as a list for messages (a test keeps the two in step).
     pub const KEY_LIST: &'static str =
-        "fluxNamespaces, platformNamespaces, platformIdentities, tenantIdentities, tenantLabel";
+        "fluxNamespaces, platformNamespaces, platformIdentities, tenantIdentities, tenantLabel, \
+         controllerLockdown";
 
     pub fn validate(&self) -> Result<(), String> {
         crate::settings::no_blank_entries(&[
@@ -246,6 +253,7 @@ impl Default for Identities {
             platform_identities: Vec::new(),
             tenant_identities: Vec::new(),
             tenant_label: FLUX_TENANT_LABEL.into(),
+            controller_lockdown: Default::default(),
         }
     }
 }

@@ -3,6 +3,8 @@
 //! * [`flow`]: [`Policy`] (a policy declared once: rules, judged kinds, scope) and
 //!   [`flow::review`], the flow every request takes.
 //! * [`identity`]: the identity model shared by every policy (platform, tenants, operators).
+//! * [`lockdown`]: the Flux controllers' multi-tenancy lockdown flags, as the platform
+//!   declares them, and the cloud-identity rule they relax.
 //! * [`request`]: the admission request a policy receives.
 //! * [`settings`]: strict settings parsing, the identity keys split from the policy's own.
 //! * [`cluster`]: the read-only cluster view of context-aware policies ([`Cluster`]), served
@@ -19,6 +21,7 @@ pub mod cluster;
 pub mod entry;
 pub mod flow;
 pub mod identity;
+pub mod lockdown;
 pub mod request;
 pub mod settings;
 pub mod tenancy;

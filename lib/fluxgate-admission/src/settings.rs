@@ -128,7 +128,7 @@ mod tests {
     fn errors_name_the_setting() {
         let e = parse::<Own>(&json!({"allowY": true})).unwrap_err();
         assert!(e.starts_with("settings.allowY: unknown field"), "{e}");
-        assert!(e.ends_with("identity settings every policy takes: fluxNamespaces, platformNamespaces, platformIdentities, tenantIdentities, tenantLabel"), "{e}");
+        assert!(e.ends_with("identity settings every policy takes: fluxNamespaces, platformNamespaces, platformIdentities, tenantIdentities, tenantLabel, controllerLockdown"), "{e}");
         let e = parse::<Own>(&json!({"tenantIdentities": "x"})).unwrap_err();
         assert!(
             e.starts_with("settings.tenantIdentities: invalid type"),
@@ -151,15 +151,16 @@ mod tests {
         let all: Map<String, Value> = Identities::KEYS
             .iter()
             .map(|k| {
-                let v = if *k == "tenantLabel" {
-                    json!("")
-                } else {
-                    json!([])
+                let v = match *k {
+                    "tenantLabel" => json!(""),
+                    "controllerLockdown" => json!({"globalDecryptionKeys": false}),
+                    _ => json!([]),
                 };
                 (k.to_string(), v)
             })
             .collect();
         let ids: Identities = serde_json::from_value(Value::Object(all)).unwrap();
         assert!(ids.platform_namespaces.is_empty() && ids.tenant_label.is_empty());
+        assert!(!ids.controller_lockdown.global_decryption_keys);
     }
 }
