@@ -147,13 +147,22 @@ pub struct HostCluster;
 
 impl Cluster for HostCluster {
     fn get(&self, key: &ObjectKey) -> Result<Value, LookupError> {
-        let request = serde_json::json!({
-            "api_version": key.api_version,
-            "kind": key.kind,
-            "name": key.name,
-            "namespace": key.namespace,
-            "disable_cache": false,
-        });
+        // Kubewarden's `KubernetesGetResource` request (snake_case fields).
+        #[derive(serde::Serialize)]
+        struct GetResource<'a> {
+            api_version: &'a str,
+            kind: &'a str,
+            name: &'a str,
+            namespace: Option<&'a str>,
+            disable_cache: bool,
+        }
+        let request = GetResource {
+            api_version: key.api_version,
+            kind: key.kind,
+            name: key.name,
+            namespace: key.namespace,
+            disable_cache: false,
+        };
         host_call("get_resource", &request).map_err(|why| {
             // policy-server passes the API server's 404 text through; so does fluxgate's host.
             if mentions(&why, b"not found") || mentions(&why, b"NotFound") {
@@ -197,7 +206,7 @@ fn mentions(text: &str, word: &[u8]) -> bool {
 }
 
 #[cfg(target_arch = "wasm32")]
-fn host_call(operation: &str, request: &Value) -> Result<Value, String> {
+fn host_call(operation: &str, request: &impl serde::Serialize) -> Result<Value, String> {
     let payload = serde_json::to_vec(request).map_err(|e| e.to_string())?;
     let raw = kubewarden_policy_sdk::wapc_guest::host_call(
         "kubewarden",
@@ -211,7 +220,7 @@ fn host_call(operation: &str, request: &Value) -> Result<Value, String> {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn host_call(operation: &str, _request: &Value) -> Result<Value, String> {
+fn host_call(operation: &str, _request: &impl serde::Serialize) -> Result<Value, String> {
     Err(format!(
         "kubernetes/{operation} is only available inside a Kubewarden host; use MemoryCluster"
     ))

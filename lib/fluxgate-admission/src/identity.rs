@@ -77,8 +77,7 @@ impl Identities {
         "controllerLockdown",
     ];
     /// [`Self::KEYS`] as a list for messages (a test keeps the two in step).
-    pub const KEY_LIST: &'static str =
-        "fluxNamespaces, platformNamespaces, platformIdentities, tenantIdentities, tenantLabel, \
+    pub const KEY_LIST: &'static str = "fluxNamespaces, platformNamespaces, platformIdentities, tenantIdentities, tenantLabel, \
          controllerLockdown";
 
     pub fn validate(&self) -> Result<(), String> {

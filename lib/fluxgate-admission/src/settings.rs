@@ -7,11 +7,14 @@
 use crate::identity::Identities;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use std::any::Any;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// A policy's own settings type. Implementors derive `Deserialize` with
 /// `#[serde(deny_unknown_fields, rename_all = "camelCase", default)]` so a typo is refused
 /// instead of silently ignored.
-pub trait PolicySettings: DeserializeOwned + Default {
+pub trait PolicySettings: DeserializeOwned + Default + 'static {
     /// Checks what the types cannot express (non-empty lists, known values, ...).
     /// The message must name the setting.
     fn validate(&self) -> Result<(), String> {
@@ -81,6 +84,25 @@ fn typed<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
     })
 }
 
+/// [`parse`], remembering the last settings read: an instance that policy-server reuses is
+/// sent the same settings with every request, so they are parsed and validated once.
+/// (A module holds one policy, so one slot; errors are not kept.)
+pub fn parse_cached<P: PolicySettings + 'static>(raw: Value) -> Result<Rc<Settings<P>>, String> {
+    thread_local! {
+        static LAST: RefCell<Option<(Value, Rc<dyn Any>)>> = const { RefCell::new(None) };
+    }
+    let hit = LAST.with_borrow(|last| match last {
+        Some((seen, parsed)) if *seen == raw => parsed.clone().downcast::<Settings<P>>().ok(),
+        _ => None,
+    });
+    if let Some(parsed) = hit {
+        return Ok(parsed);
+    }
+    let parsed = Rc::new(parse::<P>(&raw)?);
+    LAST.set(Some((raw, parsed.clone())));
+    Ok(parsed)
+}
+
 /// Same as [`parse`] from raw bytes (the `validate_settings` payload).
 pub fn parse_bytes<P: PolicySettings>(raw: &[u8]) -> Result<Settings<P>, String> {
     let value: Value =
@@ -113,6 +135,18 @@ mod tests {
         allow_x: bool,
     }
     impl PolicySettings for Own {}
+
+    #[test]
+    fn cached_settings_are_parsed_once() {
+        let a = parse_cached::<Own>(json!({"allowY": true})).unwrap_err();
+        assert!(a.contains("unknown field"), "{a}");
+        let first = parse_cached::<Own>(json!({"platformNamespaces": ["infra"]})).unwrap();
+        let again = parse_cached::<Own>(json!({"platformNamespaces": ["infra"]})).unwrap();
+        assert!(Rc::ptr_eq(&first, &again));
+        let other = parse_cached::<Own>(json!(null)).unwrap();
+        assert_eq!(*other, Settings::default());
+        assert!(parse_cached::<Own>(json!({"tenantLabel": 1})).is_err());
+    }
 
     #[test]
     fn identity_and_own_keys_split() {
