@@ -1,7 +1,7 @@
 //! One identity model for every policy: which namespaces and identities are the platform's,
 //! which identities are Flux tenants, and which writers are neither (operators, humans).
 //!
-//! The same six settings, with the same defaults, are accepted by every fluxgate policy
+//! The same seven settings, with the same defaults, are accepted by every fluxgate policy
 //! (see [`crate::settings::parse`]), so one block of YAML configures them all:
 //!
 //! ```yaml
@@ -11,6 +11,7 @@
 //! tenantIdentities: []                     # username/group globs: tenants anywhere
 //! tenantLabel: toolkit.fluxcd.io/tenant    # `flux create tenant`'s label; "" = no look-ups
 //! controllerLockdown: {}                   # the Flux controllers' lockdown flags (crate::lockdown)
+//! trustAnchors: {secretNames: []}          # the platform's signature-key Secrets (crate::trust)
 //! ```
 //!
 //! A writer is a tenant when the settings name it, or when it is a service account outside
@@ -64,21 +65,24 @@ pub struct Identities {
     pub tenant_label: String,
     /// The lockdown flags the Flux controllers run with.
     pub controller_lockdown: crate::lockdown::ControllerLockdown,
+    /// The platform's signature-key Secrets.
+    pub trust_anchors: crate::trust::TrustAnchors,
 }
 
 impl Identities {
     /// The settings keys, as written in a policy's settings.
-    pub const KEYS: [&'static str; 6] = [
+    pub const KEYS: [&'static str; 7] = [
         "fluxNamespaces",
         "platformNamespaces",
         "platformIdentities",
         "tenantIdentities",
         "tenantLabel",
         "controllerLockdown",
+        "trustAnchors",
     ];
     /// [`Self::KEYS`] as a list for messages (a test keeps the two in step).
     pub const KEY_LIST: &'static str = "fluxNamespaces, platformNamespaces, platformIdentities, tenantIdentities, tenantLabel, \
-         controllerLockdown";
+         controllerLockdown, trustAnchors";
 
     pub fn validate(&self) -> Result<(), String> {
         crate::settings::no_blank_entries(&[
@@ -86,6 +90,7 @@ impl Identities {
             ("platformNamespaces", &self.platform_namespaces),
             ("platformIdentities", &self.platform_identities),
             ("tenantIdentities", &self.tenant_identities),
+            ("trustAnchors.secretNames", &self.trust_anchors.secret_names),
         ])
     }
 
@@ -253,6 +258,7 @@ impl Default for Identities {
             tenant_identities: Vec::new(),
             tenant_label: FLUX_TENANT_LABEL.into(),
             controller_lockdown: Default::default(),
+            trust_anchors: Default::default(),
         }
     }
 }

@@ -11,6 +11,8 @@
 //!   by Kubewarden's host capabilities in wasm and by memory in tests and offline tools.
 //! * [`tenancy`]: the boundary rules the tenancy policies share (service account, namespaces,
 //!   cross-namespace references).
+//! * [`trust`]: the platform's trust-anchor Secrets (signature keys and roots) and the rules
+//!   that keep tenants from choosing or rewriting them.
 //! * [`entry`]: the waPC operations behind [`export_policy!`], so each policy's `lib.rs`
 //!   stays a few lines.
 //!
@@ -25,6 +27,7 @@ pub mod lockdown;
 pub mod request;
 pub mod settings;
 pub mod tenancy;
+pub mod trust;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -19,6 +19,7 @@
 //! (fluxcd.io/flux/installation/configuration/multitenancy/, .../workload-identity/).
 
 use crate::flow::Ctx;
+use flux_kinds::FluxKind;
 use fluxgate_rules::{Finding, KindSpec, Rule};
 use serde::Deserialize;
 
@@ -58,18 +59,28 @@ pub fn is_cloud_provider(provider: Option<&str>) -> bool {
     provider.is_some_and(|p| CLOUD_PROVIDERS.contains(&p))
 }
 
-/// The rule shared by every policy that judges a kind with a cloud `provider`.
-pub const fn cloud_identity_rule(kinds: &'static [KindSpec]) -> Rule {
-    Rule::deny(
-        "identity/controller-cloud-identity",
-        kinds,
-        "A tenant object that authenticates with a cloud provider names its own \
-         `serviceAccountName`, unless the controllers run with `--default-service-account`.",
-        "a tenant source, image scan or notification reaching the platform's registries, \
-         buckets and keys with the controller's own cloud identity (Flux 2.6+ object-level \
-         workload identity falls back to it).",
-        "controllerLockdown.defaultServiceAccount",
-    )
+/// The rule shared by every policy that judges a kind with a cloud `provider` (one id, so
+/// one declaration: each policy lists it among its rules).
+pub const CLOUD_IDENTITY: Rule = Rule::deny(
+    "identity/controller-cloud-identity",
+    &[
+        FluxKind::GitRepository.spec(),
+        FluxKind::OciRepository.spec(),
+        FluxKind::Bucket.spec(),
+        FluxKind::ImageRepository.spec(),
+        FluxKind::Provider.spec(),
+    ],
+    "A tenant object that authenticates with a cloud provider names its own \
+     `serviceAccountName`, unless the controllers run with `--default-service-account`.",
+    "a tenant source, image scan or notification reaching the platform's registries, \
+     buckets and keys with the controller's own cloud identity (Flux 2.6+ object-level \
+     workload identity falls back to it).",
+    "controllerLockdown.defaultServiceAccount",
+);
+
+/// [`CLOUD_IDENTITY`] (transitional: the kinds are the shared rule's).
+pub const fn cloud_identity_rule(_kinds: &'static [KindSpec]) -> Rule {
+    CLOUD_IDENTITY
 }
 
 /// A finding of `rule` when a tenant object with a cloud `provider` (at `provider_field`)

@@ -162,7 +162,7 @@ mod tests {
     fn errors_name_the_setting() {
         let e = parse::<Own>(&json!({"allowY": true})).unwrap_err();
         assert!(e.starts_with("settings.allowY: unknown field"), "{e}");
-        assert!(e.ends_with("identity settings every policy takes: fluxNamespaces, platformNamespaces, platformIdentities, tenantIdentities, tenantLabel, controllerLockdown"), "{e}");
+        assert!(e.ends_with("identity settings every policy takes: fluxNamespaces, platformNamespaces, platformIdentities, tenantIdentities, tenantLabel, controllerLockdown, trustAnchors"), "{e}");
         let e = parse::<Own>(&json!({"tenantIdentities": "x"})).unwrap_err();
         assert!(
             e.starts_with("settings.tenantIdentities: invalid type"),
@@ -188,6 +188,7 @@ mod tests {
                 let v = match *k {
                     "tenantLabel" => json!(""),
                     "controllerLockdown" => json!({"globalDecryptionKeys": false}),
+                    "trustAnchors" => json!({"secretNames": ["keys"]}),
                     _ => json!([]),
                 };
                 (k.to_string(), v)
@@ -196,5 +197,6 @@ mod tests {
         let ids: Identities = serde_json::from_value(Value::Object(all)).unwrap();
         assert!(ids.platform_namespaces.is_empty() && ids.tenant_label.is_empty());
         assert!(!ids.controller_lockdown.global_decryption_keys);
+        assert!(ids.trust_anchors.is_anchor("keys"));
     }
 }

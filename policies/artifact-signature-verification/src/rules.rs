@@ -7,7 +7,7 @@ use crate::view::{ChartRepository, Release, Signed};
 use flux_kinds::FluxKind;
 use flux_kinds::object::LocalObjectReference;
 use flux_kinds::source::OciVerification;
-use fluxgate_admission::Ctx;
+use fluxgate_admission::{Ctx, trust};
 use fluxgate_admission::cluster::{self, Cluster, LookupError, ObjectKey};
 use fluxgate_rules::{Finding, KindSpec, ObjectRef, Rule, Severity};
 
@@ -166,6 +166,7 @@ pub const RULES: &[&Rule] = &[
     &HELM_REPOSITORY_MISSING,
     &HELM_REPOSITORY_MISSING_ADMITTED,
     &HELM_REPOSITORY_UNREADABLE,
+    &trust::KEY_SECRET_NOT_ANCHOR,
 ];
 
 /// The policy's own exemptions: kinds `enforceKinds` leaves out, objects `exemptObjects` names.
@@ -175,7 +176,7 @@ pub fn exempt(obj: &ObjectRef, settings: &Settings) -> bool {
 
 /// OCIRepository: `spec.verify` is required and must really check the signer.
 pub fn check_oci_repository(repo: &Signed, ctx: &Ctx<Settings>) -> Vec<Finding> {
-    check_oci_verify("spec.verify", repo.spec.verify.as_ref(), ctx.settings)
+    check_oci_verify("spec.verify", repo.spec.verify.as_ref(), ctx)
 }
 
 /// HelmChart: charts from an OCI HelmRepository need `spec.verify` (Flux supports it for
@@ -194,7 +195,7 @@ pub fn check_helm_chart(chart: &Signed, ctx: &Ctx<Settings>) -> Vec<Finding> {
             "use source.toolkit.fluxcd.io/v1 (or v1beta2) and set spec.verify",
         )]
     } else {
-        check_oci_verify("spec.verify", chart.spec.verify.as_ref(), settings)
+        check_oci_verify("spec.verify", chart.spec.verify.as_ref(), ctx)
     };
     if findings.is_empty() {
         return findings;
@@ -255,6 +256,9 @@ pub fn check_helm_release(release: &Release, ctx: &Ctx<Settings>) -> Vec<Finding
                     ),
                 )),
                 (Some(Provider::Notation), None) => out.push(notation_needs_secret(field)),
+                (_, Some(name)) => {
+                    out.extend(trust::key_secret(ctx, &format!("{field}.secretRef.name"), name))
+                }
                 _ => {}
             }
             out
@@ -409,8 +413,9 @@ fn summary(findings: &[Finding]) -> String {
 fn check_oci_verify(
     field: &str,
     verify: Option<&OciVerification>,
-    settings: &Settings,
+    ctx: &Ctx<Settings>,
 ) -> Vec<Finding> {
+    let settings = ctx.settings;
     let Some(verify) = verify else {
         return vec![VERIFY_MISSING.at(
             field,
@@ -433,7 +438,13 @@ fn check_oci_verify(
             verify.match_oidc_identity.as_deref(),
             settings,
         )),
+        (_, Some(name)) => out.extend(trust::key_secret(ctx, &format!("{field}.secretRef.name"), name)),
         _ => {}
+    }
+    // Flux 2.9: a private Sigstore root (OCIRepository only) is a trust anchor too.
+    if let Some(root) = secret_name(verify.trusted_root_secret_ref.as_ref()) {
+        let at = format!("{field}.trustedRootSecretRef.name");
+        out.extend(trust::key_secret(ctx, &at, root));
     }
     out
 }

@@ -1,7 +1,7 @@
 use crate::settings::{Settings, VerifyMode};
 use flux_kinds::FluxKind;
 use flux_kinds::source::GitRepository;
-use fluxgate_admission::Ctx;
+use fluxgate_admission::{Ctx, trust};
 use fluxgate_rules::{Finding, KindSpec, Rule};
 
 const KINDS: &[KindSpec] = &[FluxKind::GitRepository.spec()];
@@ -68,6 +68,7 @@ pub const RULES: &[&Rule] = &[
     &MODE_UNSERVED,
     &MODE_NOT_ALLOWED,
     &TAG_MODE_NEEDS_TAG,
+    &trust::KEY_SECRET_NOT_ANCHOR,
 ];
 
 /// Every way `repo` falls short of signature verification under the settings.
@@ -86,7 +87,7 @@ pub fn check(repo: &GitRepository, ctx: &Ctx<Settings>) -> Vec<Finding> {
     let mut findings = Vec::new();
     check_key_secret(
         verify.secret_ref.as_ref().map(|r| r.name.as_str()),
-        settings,
+        ctx,
         &mut findings,
     );
     if let Some(mode) = check_mode(repo, verify.mode.as_deref(), settings, &mut findings) {
@@ -95,7 +96,8 @@ pub fn check(repo: &GitRepository, ctx: &Ctx<Settings>) -> Vec<Finding> {
     findings
 }
 
-fn check_key_secret(name: Option<&str>, settings: &Settings, out: &mut Vec<Finding>) {
+fn check_key_secret(name: Option<&str>, ctx: &Ctx<Settings>, out: &mut Vec<Finding>) {
+    let settings = ctx.settings;
     match name.map(str::trim) {
         None | Some("") => out.push(KEY_SECRET_MISSING.at(
             "spec.verify.secretRef.name",
@@ -111,7 +113,7 @@ fn check_key_secret(name: Option<&str>, settings: &Settings, out: &mut Vec<Findi
                 format!("use one of [{}]", settings.allowed_key_secrets.join(", ")),
             ))
         }
-        Some(_) => {}
+        Some(name) => out.extend(trust::key_secret(ctx, "spec.verify.secretRef.name", name)),
     }
 }
 

@@ -1,6 +1,6 @@
 use crate::settings::Settings;
 use flux_kinds::ObjectMeta;
-use fluxgate_admission::{Ctx, Tenant};
+use fluxgate_admission::{Ctx, Tenant, trust};
 use fluxgate_rules::{Finding, KindSpec, Rule, Severity};
 use serde::Deserialize;
 
@@ -24,7 +24,11 @@ pub const FOREIGN_NAMESPACE_WRITE: Rule = Rule {
 };
 
 /// Every rule of the policy, in README order.
-pub const RULES: &[&Rule] = &[&CLUSTER_SCOPED_WRITE, &FOREIGN_NAMESPACE_WRITE];
+pub const RULES: &[&Rule] = &[
+    &CLUSTER_SCOPED_WRITE,
+    &FOREIGN_NAMESPACE_WRITE,
+    &trust::ANCHOR_WRITE,
+];
 
 /// What the policy reads of any object: its name. The kind and namespace come from the
 /// request, which the API server fills from the URL.
@@ -35,12 +39,17 @@ pub struct Head {
 }
 
 /// Why the tenant writing this object may not.
-pub fn check(_: &Head, ctx: &Ctx<Settings>) -> Vec<Finding> {
+pub fn check(head: &Head, ctx: &Ctx<Settings>) -> Vec<Finding> {
     let Some(tenant) = ctx.tenant else {
         return Vec::new();
     };
     let gvk = &ctx.request.kind;
     let (group, kind) = (gvk.group.as_str(), gvk.kind.as_str());
+    // The object's name, or the request's (an UPDATE of the same name carries both).
+    let name = head.metadata.name.as_deref().unwrap_or(ctx.request.name.as_str());
+    if let Some(finding) = trust::anchor_write(ctx, group, kind, name) {
+        return vec![finding];
+    }
     // A Namespace is cluster-scoped although its requests carry its own name as namespace.
     let namespace = ctx.request.namespace.as_str();
     let cluster_scoped = namespace.is_empty() || (group.is_empty() && kind == "Namespace");
