@@ -117,6 +117,11 @@ bench *ARGS: build
       done
     done
 
+# Per-request medians of REV's modules against this tree's, same run, same requests
+# (`just bench-compare 7a4f009`: before the rule model); prints a table and the worst ratio.
+bench-compare REV *ARGS:
+    bash scripts/bench-compare.sh {{ REV }} {{ ARGS }}
+
 # Rewrite the README's per-request table from one run of the same benchmark (`--json`).
 bench-readme: build
     #!/usr/bin/env bash

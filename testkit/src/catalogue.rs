@@ -38,6 +38,14 @@ pub fn policies() -> Vec<PolicyRules> {
             helmrelease_boundaries::RULES,
         ),
         entry(
+            flux_operator_boundaries::POLICY.name,
+            flux_operator_boundaries::RULES,
+        ),
+        entry(
+            notification_boundaries::POLICY.name,
+            notification_boundaries::RULES,
+        ),
+        entry(
             tenant_cluster_scope::POLICY.name,
             tenant_cluster_scope::RULES,
         ),

@@ -81,9 +81,10 @@ pub struct Replayer {
 impl Replayer {
     pub fn new(root: &Path) -> anyhow::Result<Self> {
         let crds = root.join("testkit/crds/flux");
+        let operator = root.join("testkit/crds/flux-operator");
         Ok(Replayer {
             runtime: Runtime::new(Limits::default())?,
-            schemas: CrdSchemas::load(&[&crds, &crds.join("legacy")])?,
+            schemas: CrdSchemas::load(&[&crds, &crds.join("legacy"), &operator])?,
         })
     }
 

@@ -395,22 +395,28 @@ fn scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
-    let crds = args
-        .crds
-        .clone()
-        .or_else(|| {
-            built
-                .as_ref()
-                .and_then(|t| t.parent())
-                .map(|r| r.join("testkit/crds/flux"))
-        })
-        .filter(|d| d.is_dir());
-    let schemas = match &crds {
-        Some(dir) => Some(std::sync::Arc::new(fluxgate_schema::CrdSchemas::load(
-            &[dir.as_path(), &dir.join("legacy")]
-                .into_iter()
-                .filter(|d| d.is_dir())
-                .collect::<Vec<_>>(),
+    // --crds DIR (and DIR/legacy), or the project's own: Flux's CRDs, the retired versions,
+    // and the schemas written for the Flux Operator's kinds.
+    let crd_dirs: Vec<std::path::PathBuf> = match (&args.crds, &built) {
+        (Some(dir), _) => vec![dir.clone(), dir.join("legacy")],
+        (None, Some(t)) => t.parent().map_or(Vec::new(), |root| {
+            let crds = root.join("testkit/crds");
+            vec![
+                crds.join("flux"),
+                crds.join("flux/legacy"),
+                crds.join("flux-operator"),
+            ]
+        }),
+        (None, None) => Vec::new(),
+    };
+    let crd_dirs: Vec<&std::path::Path> = crd_dirs
+        .iter()
+        .map(|d| d.as_path())
+        .filter(|d| d.is_dir())
+        .collect();
+    let schemas = match crd_dirs.first() {
+        Some(_) => Some(std::sync::Arc::new(fluxgate_schema::CrdSchemas::load(
+            &crd_dirs,
         )?)),
         None => {
             eprintln!(

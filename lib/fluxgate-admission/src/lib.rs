@@ -27,9 +27,11 @@ pub mod lockdown;
 pub mod request;
 pub mod settings;
 pub mod tenancy;
-pub mod trust;
+#[cfg(test)]
+pub(crate) mod test_support;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod trust;
 
 pub use cluster::{Cluster, LookupError, MemoryCluster, NoCluster, ObjectKey};
 pub use flow::{Ctx, Policy, Scope, Typed};

@@ -20,7 +20,7 @@
 
 use crate::flow::Ctx;
 use flux_kinds::FluxKind;
-use fluxgate_rules::{Finding, KindSpec, Rule};
+use fluxgate_rules::{Finding, Rule};
 use serde::Deserialize;
 
 #[derive(Deserialize, Debug, Clone, PartialEq)]
@@ -78,15 +78,9 @@ pub const CLOUD_IDENTITY: Rule = Rule::deny(
     "controllerLockdown.defaultServiceAccount",
 );
 
-/// [`CLOUD_IDENTITY`] (transitional: the kinds are the shared rule's).
-pub const fn cloud_identity_rule(_kinds: &'static [KindSpec]) -> Rule {
-    CLOUD_IDENTITY
-}
-
-/// A finding of `rule` when a tenant object with a cloud `provider` (at `provider_field`)
+/// A finding of [`CLOUD_IDENTITY`] when a tenant object with a cloud `provider` (at `provider_field`)
 /// names no service account (at `account_field`) and the lockdown does not cover it.
 pub fn cloud_identity<P>(
-    rule: &'static Rule,
     ctx: &Ctx<P>,
     provider: Option<&str>,
     provider_field: &str,
@@ -100,7 +94,7 @@ pub fn cloud_identity<P>(
     {
         return None;
     }
-    Some(rule.at(
+    Some(CLOUD_IDENTITY.at(
         account_field,
         format!(
             "is missing while {provider_field} is {provider:?}, so {controller} authenticates \
@@ -112,4 +106,54 @@ pub fn cloud_identity<P>(
              {controller} runs with --default-service-account"
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::parse;
+    use crate::test_support::{NoSettings, with_ctx};
+    use serde_json::json;
+
+    fn judge(lockdown: serde_json::Value, provider: Option<&str>, account: Option<&str>) -> bool {
+        with_ctx(json!({"controllerLockdown": lockdown}), |ctx| {
+            let finding = cloud_identity(
+                ctx,
+                provider,
+                "spec.provider",
+                account,
+                "spec.serviceAccountName",
+                "source-controller",
+            );
+            if let Some(f) = &finding {
+                assert_eq!(f.field, "spec.serviceAccountName");
+                assert!(f.problem.contains("its own"), "{}", f.problem);
+            }
+            finding.is_some()
+        })
+    }
+
+    #[test]
+    fn cloud_providers_need_an_account_unless_locked_down() {
+        for provider in CLOUD_PROVIDERS {
+            assert!(judge(json!({}), Some(provider), None));
+            assert!(judge(json!({}), Some(provider), Some("  ")));
+            assert!(!judge(json!({}), Some(provider), Some("team-a")));
+            assert!(!judge(
+                json!({"defaultServiceAccount": true}),
+                Some(provider),
+                None
+            ));
+        }
+        for provider in [None, Some("generic"), Some("github"), Some("AWS")] {
+            assert!(!judge(json!({}), provider, None), "{provider:?}");
+        }
+        assert!(is_cloud_provider(Some("gcp")) && !is_cloud_provider(Some("generic")));
+        let e =
+            parse::<NoSettings>(&json!({"controllerLockdown": {"defaultSA": true}})).unwrap_err();
+        assert!(
+            e.starts_with("settings.controllerLockdown.defaultSA: unknown field"),
+            "{e}"
+        );
+    }
 }

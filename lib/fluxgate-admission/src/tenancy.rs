@@ -2,8 +2,10 @@
 //! identity a Flux object applies with, where it writes, and what it references. Each rule
 //! is declared once here and listed by both policies.
 
+use crate::flow::Ctx;
 use crate::identity::FLUX_CONTROLLER_ACCOUNTS;
 use flux_kinds::FluxKind;
+use flux_kinds::kustomize::KubeConfigReference;
 use flux_kinds::object::DependencyReference;
 use fluxgate_rules::{Finding, KindSpec, Rule};
 use std::collections::BTreeMap;
@@ -74,6 +76,16 @@ pub const REMOTE_CLUSTER: Rule = tenancy_rule(
     "A tenant object does not apply to a remote cluster through `spec.kubeConfig`.",
     "writes sent to a cluster where this cluster's admission and tenancy rules do not reach.",
     "allowKubeConfig",
+);
+pub const REMOTE_CLUSTER_CONTROLLER_IDENTITY: Rule = tenancy_rule(
+    "tenancy/remote-cluster-controller-identity",
+    "With `allowKubeConfig`, a remote cluster reached through `spec.kubeConfig.configMapRef` \
+     (Flux 2.7+ workload identity) is admitted only when the controllers run with \
+     `--default-kubeconfig-service-account`.",
+    "a tenant reaching whichever remote cluster the controller's own cloud or service-account \
+     identity can reach: a kubeconfig ConfigMap without `serviceAccountName` authenticates as \
+     kustomize- or helm-controller, and admission cannot read the ConfigMap.",
+    "controllerLockdown.defaultKubeconfigServiceAccount",
 );
 
 /// `spec.serviceAccountName` must be set, and be neither a Flux controller's account nor
@@ -202,6 +214,54 @@ pub fn kube_config() -> Finding {
     )
 }
 
+/// Judges `spec.kubeConfig` (Kustomization and HelmRelease, every served version: the
+/// reference is one shared type, `meta.KubeConfigReference`). `secretRef` and, from Flux 2.7,
+/// `configMapRef` both send the writes to another cluster: [`REMOTE_CLUSTER`] unless
+/// `allowed` (`allowKubeConfig`).
+///
+/// When allowed, a `configMapRef` builds the kubeconfig from the ConfigMap's `provider`,
+/// `cluster`, `address` and `serviceAccountName`; without `serviceAccountName` the controller
+/// authenticates with its own identity (CRD docs of `kubeConfig.configMapRef`: "If not
+/// specified, the controller ServiceAccount will be used"), unless it runs with
+/// `--default-kubeconfig-service-account`, which then names an account of the object's own
+/// namespace (fluxcd/pkg `auth/controller_flags.go`, `ControllerFlagDefaultKubeConfigServiceAccount`).
+/// The ConfigMap is not looked up: it is applied in the same batch as the object (so it is
+/// usually absent at admission), and the tenant can edit it afterwards without this object
+/// being judged again, so only the controller flag bounds it ([`REMOTE_CLUSTER_CONTROLLER_IDENTITY`]).
+/// A `secretRef` kubeconfig carries its own credentials.
+pub fn remote_cluster<P>(
+    kube_config: Option<&KubeConfigReference>,
+    allowed: bool,
+    ctx: &Ctx<P>,
+    controller: &str,
+) -> Option<Finding> {
+    let kube_config = kube_config?;
+    if !allowed {
+        return Some(self::kube_config());
+    }
+    let config_map = kube_config.config_map_ref.as_ref()?;
+    if ctx
+        .identities
+        .controller_lockdown
+        .default_kubeconfig_service_account
+    {
+        return None;
+    }
+    Some(REMOTE_CLUSTER_CONTROLLER_IDENTITY.at(
+        "spec.kubeConfig.configMapRef",
+        format!(
+            "names ConfigMap {:?}: unless its data.serviceAccountName names an account, {controller} \
+             authenticates to the remote cluster with its own identity, which admission cannot rule out",
+            config_map.name
+        ),
+        format!(
+            "run {controller} with --default-kubeconfig-service-account and declare \
+             controllerLockdown.defaultKubeconfigServiceAccount, or use spec.kubeConfig.secretRef \
+             with a kubeconfig of the tenant's own"
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +292,64 @@ mod tests {
             None
         );
         assert_eq!(foreign_namespace(Some(""), "a", &[]), None);
+    }
+
+    #[test]
+    fn remote_clusters() {
+        use crate::cluster::NoCluster;
+        use crate::identity::Identities;
+        use crate::request::AdmissionRequest;
+        use flux_kinds::object::{LocalObjectReference, ObjectRef, SecretKeyReference};
+
+        let (request, object) = (AdmissionRequest::default(), ObjectRef::default());
+        let judge = |kube_config: Option<&KubeConfigReference>, allowed, lockdown| {
+            let mut identities = Identities::default();
+            identities
+                .controller_lockdown
+                .default_kubeconfig_service_account = lockdown;
+            let ctx = Ctx {
+                request: &request,
+                settings: &(),
+                identities: &identities,
+                object: &object,
+                api_version: "kustomize.toolkit.fluxcd.io/v1",
+                cluster: &NoCluster,
+                tenant: None,
+            };
+            remote_cluster(kube_config, allowed, &ctx, "kustomize-controller")
+                .map(|f| f.rule.to_string())
+        };
+        let secret = KubeConfigReference {
+            secret_ref: Some(SecretKeyReference {
+                name: "prod".into(),
+                key: None,
+            }),
+            ..Default::default()
+        };
+        let config_map = KubeConfigReference {
+            config_map_ref: Some(LocalObjectReference {
+                name: "prod".into(),
+            }),
+            ..Default::default()
+        };
+        assert_eq!(judge(None, false, false), None);
+        for remote in [&secret, &config_map] {
+            assert_eq!(
+                judge(Some(remote), false, true),
+                Some(REMOTE_CLUSTER.id.into())
+            );
+        }
+        assert_eq!(judge(Some(&secret), true, false), None);
+        assert_eq!(
+            judge(Some(&config_map), true, false),
+            Some(REMOTE_CLUSTER_CONTROLLER_IDENTITY.id.into())
+        );
+        assert_eq!(judge(Some(&config_map), true, true), None);
+        // Neither reference (the CRD's CEL rule refuses it): still a remote cluster.
+        let empty = KubeConfigReference::default();
+        assert_eq!(
+            judge(Some(&empty), false, false),
+            Some(REMOTE_CLUSTER.id.into())
+        );
     }
 }

@@ -98,7 +98,8 @@ pub fn key_secret<P>(ctx: &Ctx<P>, field: &str, name: &str) -> Option<Finding> {
 /// trust anchor; `name` is the object's name.
 pub fn anchor_write<P>(ctx: &Ctx<P>, group: &str, kind: &str, name: &str) -> Option<Finding> {
     let anchors = &ctx.identities.trust_anchors;
-    if !(group.is_empty() && kind == "Secret") || !anchors.is_anchor(name) {
+    let is_secret = group.is_empty() && kind == "Secret";
+    if !is_secret || !anchors.is_anchor(name) {
         return None;
     }
     Some(ANCHOR_WRITE.at(
@@ -113,49 +114,32 @@ pub fn anchor_write<P>(ctx: &Ctx<P>, group: &str, kind: &str, name: &str) -> Opt
 mod tests {
     use super::*;
     use crate::settings::parse;
-    use crate::{AdmissionRequest, NoCluster};
-    use fluxgate_rules::ObjectRef;
+    use crate::test_support::{NoSettings, with_ctx};
     use serde_json::json;
-
-    #[derive(Deserialize, Default)]
-    #[serde(deny_unknown_fields)]
-    struct NoSettings {}
-    impl crate::PolicySettings for NoSettings {}
-
-    fn with_anchors(names: &[&str], check: impl Fn(&Ctx<NoSettings>)) {
-        let settings = parse::<NoSettings>(&json!({"trustAnchors": {"secretNames": names}})).unwrap();
-        let request = AdmissionRequest::default();
-        let ctx = Ctx {
-            request: &request,
-            settings: &settings.policy,
-            identities: &settings.identities,
-            object: &ObjectRef::default(),
-            api_version: "v1",
-            cluster: &NoCluster,
-            tenant: None,
-        };
-        check(&ctx);
-    }
 
     #[test]
     fn keys_must_be_anchors_once_anchors_are_named() {
-        with_anchors(&[], |ctx| {
+        with_ctx(json!({}), |ctx| {
             assert!(key_secret(ctx, "spec.verify.secretRef.name", "mine").is_none());
             assert!(anchor_write(ctx, "", "Secret", "mine").is_none());
         });
-        with_anchors(&["flux-keys", "root-*"], |ctx| {
-            assert!(key_secret(ctx, "f", "flux-keys").is_none());
-            assert!(key_secret(ctx, "f", "root-sigstore").is_none());
-            let f = key_secret(ctx, "spec.verify.secretRef.name", "mine").unwrap();
-            assert_eq!(f.rule, KEY_SECRET_NOT_ANCHOR.id);
-            assert!(f.fix.contains("[flux-keys, root-*]"), "{}", f.fix);
-            assert!(anchor_write(ctx, "", "Secret", "root-x").is_some());
-            assert!(anchor_write(ctx, "", "Secret", "other").is_none());
-            // Only the core Secret kind holds keys Flux reads.
-            assert!(anchor_write(ctx, "example.com", "Secret", "flux-keys").is_none());
-            assert!(anchor_write(ctx, "", "ConfigMap", "flux-keys").is_none());
-        });
-        assert!(parse::<NoSettings>(&json!({"trustAnchors": {"secretNames": [""]}})).is_err());
-        assert!(parse::<NoSettings>(&json!({"trustAnchors": {"names": []}})).is_err());
+        with_ctx(
+            json!({"trustAnchors": {"secretNames": ["flux-keys", "root-*"]}}),
+            |ctx| {
+                assert!(key_secret(ctx, "f", "flux-keys").is_none());
+                assert!(key_secret(ctx, "f", "root-sigstore").is_none());
+                let f = key_secret(ctx, "spec.verify.secretRef.name", "mine").unwrap();
+                assert_eq!(f.rule, KEY_SECRET_NOT_ANCHOR.id);
+                assert!(f.fix.contains("[flux-keys, root-*]"), "{}", f.fix);
+                assert!(anchor_write(ctx, "", "Secret", "root-x").is_some());
+                assert!(anchor_write(ctx, "", "Secret", "other").is_none());
+                // Only the core Secret kind holds keys Flux reads.
+                assert!(anchor_write(ctx, "example.com", "Secret", "flux-keys").is_none());
+                assert!(anchor_write(ctx, "", "ConfigMap", "flux-keys").is_none());
+            },
+        );
+        let bad = |v| parse::<NoSettings>(&v).is_err();
+        assert!(bad(json!({"trustAnchors": {"secretNames": [""]}})));
+        assert!(bad(json!({"trustAnchors": {"names": []}})));
     }
 }

@@ -7,8 +7,8 @@ use crate::view::{ChartRepository, Release, Signed};
 use flux_kinds::FluxKind;
 use flux_kinds::object::LocalObjectReference;
 use flux_kinds::source::OciVerification;
-use fluxgate_admission::{Ctx, trust};
 use fluxgate_admission::cluster::{self, Cluster, LookupError, ObjectKey};
+use fluxgate_admission::{Ctx, trust};
 use fluxgate_rules::{Finding, KindSpec, ObjectRef, Rule, Severity};
 
 /// The one HelmRepository version the policy reads (declared in metadata.yml
@@ -229,8 +229,9 @@ pub fn check_helm_release(release: &Release, ctx: &Ctx<Settings>) -> Vec<Finding
     }
     let verify = chart.spec.verify.as_ref();
     let field = "spec.chart.spec.verify";
-    let findings = match verify {
-        None => vec![VERIFY_MISSING.at(
+    let findings =
+        match verify {
+            None => vec![VERIFY_MISSING.at(
             field,
             "is missing, so helm-controller installs an OCI chart whose signature nobody checked",
             format!(
@@ -240,10 +241,10 @@ pub fn check_helm_release(release: &Release, ctx: &Ctx<Settings>) -> Vec<Finding
                 settings.providers_text()
             ),
         )],
-        Some(v) => {
-            let mut out = Vec::new();
-            let provider = check_provider(field, v.provider.as_deref(), settings, &mut out);
-            match (provider, secret_name(v.secret_ref.as_ref())) {
+            Some(v) => {
+                let mut out = Vec::new();
+                let provider = check_provider(field, v.provider.as_deref(), settings, &mut out);
+                match (provider, secret_name(v.secret_ref.as_ref())) {
                 (_, Some(name)) if name.trim().is_empty() => out.push(empty_secret(field)),
                 (Some(Provider::Cosign), None) => out.push(KEYLESS_UNPINNABLE.at(
                     format!("{field}.secretRef"),
@@ -261,9 +262,9 @@ pub fn check_helm_release(release: &Release, ctx: &Ctx<Settings>) -> Vec<Finding
                 }
                 _ => {}
             }
-            out
-        }
-    };
+                out
+            }
+        };
     if findings.is_empty() {
         return findings;
     }
@@ -438,7 +439,11 @@ fn check_oci_verify(
             verify.match_oidc_identity.as_deref(),
             settings,
         )),
-        (_, Some(name)) => out.extend(trust::key_secret(ctx, &format!("{field}.secretRef.name"), name)),
+        (_, Some(name)) => out.extend(trust::key_secret(
+            ctx,
+            &format!("{field}.secretRef.name"),
+            name,
+        )),
         _ => {}
     }
     // Flux 2.9: a private Sigstore root (OCIRepository only) is a trust anchor too.
@@ -830,7 +835,9 @@ mod tests {
     #[test]
     fn rule_ids_are_unique_and_prefixed() {
         for (i, rule) in RULES.iter().enumerate() {
-            assert!(rule.id.starts_with("signature/"), "{}", rule.id);
+            // The trust-anchor rule is shared with git-commit-verification.
+            let shared = rule.id == trust::KEY_SECRET_NOT_ANCHOR.id;
+            assert!(rule.id.starts_with("signature/") || shared, "{}", rule.id);
             assert!(RULES[..i].iter().all(|r| r.id != rule.id), "{}", rule.id);
         }
     }

@@ -95,6 +95,7 @@ pub const RULES: &[&Rule] = &[
     &CHART_VERSION_NOT_JUDGED,
     &PRIVILEGED_POD_SETTINGS,
     &tenancy::REMOTE_CLUSTER,
+    &tenancy::REMOTE_CLUSTER_CONTROLLER_IDENTITY,
     &INSTALL_REMEDIATION_REQUIRED,
     &UPGRADE_REMEDIATION_REQUIRED,
     &TESTS_REQUIRED,
@@ -135,9 +136,12 @@ pub fn check(hr: &HelmRelease, ctx: &Ctx<Settings>) -> Vec<Finding> {
     check_chart_sources(hr, own, settings, &mut out);
     out.extend(tenancy::depends_on(spec.depends_on.as_deref(), own));
     check_chart_version(hr, &mut out);
-    if spec.kube_config.is_some() && !settings.allow_kube_config {
-        out.push(tenancy::kube_config());
-    }
+    out.extend(tenancy::remote_cluster(
+        spec.kube_config.as_ref(),
+        settings.allow_kube_config,
+        ctx,
+        "helm-controller",
+    ));
     check_privileges(hr, settings, &mut out);
     check_remediation(hr, settings, &mut out);
     out
@@ -460,6 +464,64 @@ mod tests {
             ["tenancy/remote-cluster"]
         );
         assert!(rules(remote, json!({"allowKubeConfig": true})).is_empty());
+    }
+
+    #[test]
+    fn remote_clusters_through_a_config_map() {
+        let remote = json!({"kubeConfig": {"configMapRef": {"name": "prod"}}});
+        assert_eq!(
+            rules(remote.clone(), json!(null)),
+            ["tenancy/remote-cluster"]
+        );
+        assert_eq!(
+            rules(remote.clone(), json!({"allowKubeConfig": true})),
+            ["tenancy/remote-cluster-controller-identity"]
+        );
+        let locked = json!({"allowKubeConfig": true,
+                            "controllerLockdown": {"defaultKubeconfigServiceAccount": true}});
+        assert!(rules(remote, locked).is_empty());
+        // In every served version (the field is the shared meta.KubeConfigReference).
+        for version in ["v2beta1", "v2beta2", "v2"] {
+            let mut obj = release(
+                "team-a",
+                "podinfo",
+                json!({"kubeConfig": {"configMapRef": {"name": "prod"}}}),
+            );
+            obj["apiVersion"] = json!(format!("helm.toolkit.fluxcd.io/{version}"));
+            assert_eq!(
+                rules_of(obj, json!(null)),
+                ["tenancy/remote-cluster"],
+                "{version}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_chart_reference_kind_is_judged_for_namespace() {
+        let not_judged = "helmrelease/chart-version-not-judged";
+        for kind in ["HelmChart", "OCIRepository", "ExternalArtifact", "Unheard"] {
+            let to = |namespace: &str| json!({"chart": null, "chartRef": {"kind": kind, "name": "podinfo", "namespace": namespace}});
+            let version: &[&str] = if kind == "HelmChart" {
+                &[]
+            } else {
+                &[not_judged]
+            };
+            let mut elsewhere = vec!["tenancy/cross-namespace-source"];
+            elsewhere.extend(version);
+            assert_eq!(rules(to("team-b"), json!(null)), elsewhere, "{kind}");
+            assert_eq!(rules(to("team-a"), json!(null)), version, "{kind}");
+            let shared = json!({"sharedSourceNamespaces": ["charts"]});
+            assert_eq!(rules(to("charts"), shared), version, "{kind}");
+        }
+        for kind in ["HelmRepository", "GitRepository", "Bucket"] {
+            let chart = json!({"chart": {"spec": {"chart": "c", "version": "1.x",
+                "sourceRef": {"kind": kind, "name": "s", "namespace": "team-b"}}}});
+            assert_eq!(
+                rules(chart, json!(null)),
+                ["tenancy/cross-namespace-source"],
+                "{kind}"
+            );
+        }
     }
 
     #[test]

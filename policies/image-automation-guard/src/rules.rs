@@ -4,6 +4,8 @@ use crate::tag_regex::TagRegex;
 use flux_kinds::image::{ImagePolicy, ImageRepository};
 use flux_kinds::{FluxKind, Resource};
 use fluxgate_admission::Ctx;
+use fluxgate_admission::lockdown::{CLOUD_IDENTITY, cloud_identity};
+use fluxgate_admission::tenancy::foreign_namespace;
 use fluxgate_matchers::glob;
 use fluxgate_matchers::image_ref::ImageRef;
 use fluxgate_matchers::regex_check::Pattern;
@@ -241,6 +243,18 @@ pub const CROSS_NAMESPACE_SOURCE: Rule = rule(
     "",
 );
 
+pub const CROSS_NAMESPACE_IMAGE_REPOSITORY: Rule = rule(
+    "image/cross-namespace-image-repository",
+    POLICY,
+    "A tenant ImagePolicy's `spec.imageRepositoryRef.namespace` is empty, its own namespace or \
+     one of `sharedSourceNamespaces`.",
+    "a tenant reading the tags another namespace's ImageRepository scanned with that \
+     namespace's credentials (image-reflector-controller refuses it only under \
+     `--no-cross-namespace-refs` or the ImageRepository's `accessFrom`).",
+    true,
+    "sharedSourceNamespaces",
+);
+
 /// Every rule of the policy, in README order.
 pub const RULES: &[&Rule] = &[
     &IMAGE_INVALID,
@@ -265,6 +279,8 @@ pub const RULES: &[&Rule] = &[
     &PUSH_TO_CHECKOUT_BRANCH,
     &CHECKOUT_BRANCH_MISSING,
     &CROSS_NAMESPACE_SOURCE,
+    &CLOUD_IDENTITY,
+    &CROSS_NAMESPACE_IMAGE_REPOSITORY,
 ];
 
 /// Every rule an ImageRepository breaks.
@@ -332,6 +348,17 @@ pub fn check_image_repository(repo: &ImageRepository, ctx: &Ctx<Settings>) -> Ve
     if let Some(list) = &spec.exclusion_list {
         check_exclusions(list, &mut out);
     }
+    // With a cloud provider the registry login comes from workload identity, and
+    // `secretRef` is not read at all (internal/registry/options.go GetOptions): without
+    // `serviceAccountName` that identity is the controller's.
+    out.extend(cloud_identity(
+        ctx,
+        spec.provider.as_deref(),
+        "spec.provider",
+        spec.service_account_name.as_deref(),
+        "spec.serviceAccountName",
+        "image-reflector-controller",
+    ));
     out
 }
 
@@ -404,6 +431,29 @@ pub fn check_image_policy(policy: &ImagePolicy, ctx: &Ctx<Settings>) -> Vec<Find
     let settings = ctx.settings;
     let spec = &policy.spec;
     let mut out = Vec::new();
+    // image-reflector-controller reads the ImageRepository from `imageRepositoryRef.namespace`
+    // when set, refusing another namespace only under --no-cross-namespace-refs or when the
+    // ImageRepository's `accessFrom` does not admit this one (imagepolicy_controller.go
+    // getImageRepository, fluxcd/pkg runtime/acl HasAccessToRef).
+    let own = ctx.namespace();
+    let shared = &settings.shared_source_namespaces;
+    if let Some(r) = &spec.image_repository_ref
+        && let Some(ns) = foreign_namespace(r.namespace.as_deref(), own, shared)
+    {
+        let also = if shared.is_empty() {
+            String::new()
+        } else {
+            format!(" or in [{}]", shared.join(", "))
+        };
+        out.push(CROSS_NAMESPACE_IMAGE_REPOSITORY.at(
+            "spec.imageRepositoryRef.namespace",
+            format!(
+                "{ns:?} is another namespace: the policy would select tags from {ns}/{}, which {ns} scans with its own credentials",
+                r.name
+            ),
+            format!("use an ImageRepository in {own}{also}"),
+        ));
+    }
     let choice = spec.policy.clone().unwrap_or_default();
     if let Some(semver) = &choice.semver {
         match Constraint::parse(&semver.range) {
@@ -1165,6 +1215,67 @@ mod tests {
     }
 
     #[test]
+    fn cloud_scans_need_an_identity_of_their_own() {
+        let ecr = "123.dkr.ecr.eu-west-1.amazonaws.com/app";
+        let scan = |spec: Value, settings: Value| {
+            let mut spec = spec;
+            spec["image"] = json!(ecr);
+            repository(spec, settings)
+        };
+        assert_eq!(
+            scan(json!({"provider": "aws"}), json!(null)),
+            ["identity/controller-cloud-identity"]
+        );
+        // With a cloud provider the Secret is not read: it is no identity of the object's.
+        assert_eq!(
+            scan(
+                json!({"provider": "gcp", "secretRef": {"name": "pull"}}),
+                json!(null)
+            ),
+            ["identity/controller-cloud-identity"]
+        );
+        assert!(
+            scan(
+                json!({"provider": "azure", "serviceAccountName": "acr"}),
+                json!(null)
+            )
+            .is_empty()
+        );
+        assert!(scan(json!({"provider": "generic"}), json!(null)).is_empty());
+        assert!(scan(json!({}), json!(null)).is_empty());
+        let lockdown = json!({"controllerLockdown": {"defaultServiceAccount": true}});
+        assert!(scan(json!({"provider": "aws"}), lockdown).is_empty());
+    }
+
+    #[test]
+    fn image_policies_read_their_own_namespace() {
+        let policy_of = |ns: Value, settings: Value| {
+            let spec = json!({"imageRepositoryRef": {"name": "app", "namespace": ns},
+                              "policy": {"semver": {"range": "~1.2"}}});
+            rules("ImagePolicy", spec, settings)
+        };
+        assert!(policy_of(json!(null), json!(null)).is_empty());
+        assert!(policy_of(json!(""), json!(null)).is_empty());
+        assert!(policy_of(json!("team-a"), json!(null)).is_empty());
+        assert_eq!(
+            policy_of(json!("team-b"), json!(null)),
+            ["image/cross-namespace-image-repository"]
+        );
+        let shared = json!({"sharedSourceNamespaces": ["flux-system"]});
+        assert!(policy_of(json!("flux-system"), shared.clone()).is_empty());
+        assert_eq!(
+            policy_of(json!("team-b"), shared.clone()),
+            ["image/cross-namespace-image-repository"]
+        );
+        // Shared namespaces are for reading tags; an automation still never pushes there.
+        let automation = json!({"sourceRef": {"kind": "GitRepository", "name": "fleet", "namespace": "flux-system"}});
+        assert_eq!(
+            rules("ImageUpdateAutomation", automation, shared),
+            ["image/cross-namespace-source"]
+        );
+    }
+
+    #[test]
     fn malformed_git_is_refused_by_the_flow() {
         let object = json!({
             "apiVersion": "image.toolkit.fluxcd.io/v1", "kind": "ImageUpdateAutomation",
@@ -1194,7 +1305,11 @@ mod tests {
     }
 
     #[test]
-    fn rules_are_listed_once() {
+    fn rules_are_listed_once_and_prefixed() {
+        for rule in crate::RULES {
+            let shared = rule.id == CLOUD_IDENTITY.id;
+            assert!(rule.id.starts_with("image/") || shared, "{}", rule.id);
+        }
         let mut ids: Vec<&str> = crate::RULES.iter().map(|r| r.id).collect();
         ids.sort_unstable();
         ids.dedup();

@@ -17,6 +17,10 @@ pub struct Settings {
     pub require_separate_push_branch: bool,
     /// Branch globs ImageUpdateAutomation may never push to (`main`, `release-*`).
     pub protected_branches: Vec<String>,
+    /// Namespaces whose ImageRepositories every tenant's ImagePolicy may read (the key the
+    /// other policies use for shared sources). Never relaxes ImageUpdateAutomation's
+    /// `sourceRef`, which pushes.
+    pub shared_source_namespaces: Vec<String>,
 }
 
 impl PolicySettings for Settings {
@@ -25,6 +29,7 @@ impl PolicySettings for Settings {
             ("allowedImages", &self.allowed_images),
             ("insecureRegistries", &self.insecure_registries),
             ("protectedBranches", &self.protected_branches),
+            ("sharedSourceNamespaces", &self.shared_source_namespaces),
         ])?;
         image_ref::parse_prefixes("allowedImages", &self.allowed_images)?;
         for (i, r) in self.insecure_registries.iter().enumerate() {
@@ -77,6 +82,8 @@ mod tests {
         let e = parse::<Settings>(&json!({"allowedImages": ["ghcr.io/acme", "ghcr.io/Acme"]}))
             .unwrap_err();
         assert!(e.starts_with("settings.allowedImages[1]"), "{e}");
+        let e = parse::<Settings>(&json!({"sharedSourceNamespaces": [" "]})).unwrap_err();
+        assert!(e.starts_with("settings.sharedSourceNamespaces[0]"), "{e}");
         let e = parse::<Settings>(&json!({"insecureRegistries": ["reg.local/x"]})).unwrap_err();
         assert!(e.starts_with("settings.insecureRegistries[0]"), "{e}");
         let s = parse::<Settings>(&json!({"insecureRegistries": ["Reg.Local:443"]}))

@@ -29,6 +29,7 @@ fn spec() -> impl Strategy<Value = Value> {
             "HEAD:refs/for/main",
             "nginx",
             "team-b",
+            "aws",
         ],
         vec![
             "image",
@@ -51,6 +52,9 @@ fn spec() -> impl Strategy<Value = Value> {
             "insecure",
             "sourceRef",
             "namespace",
+            "imageRepositoryRef",
+            "provider",
+            "serviceAccountName",
         ],
         4,
     )

@@ -47,6 +47,27 @@ pub const PRUNE_REQUIRED: Rule = rule(
     "requirePrune",
 );
 
+pub const DECRYPTION_GLOBAL_KEYS: Rule = rule(
+    "kustomization/decryption-global-keys",
+    "A tenant Kustomization with `spec.decryption` names its own `decryption.secretRef`, unless \
+     the platform declares that kustomize-controller holds no decryption keys of its own.",
+    "a tenant decrypting other tenants' and the platform's SOPS secrets with the controller's \
+     global age keys (`--sops-age-secret`), which kustomize-controller imports whenever \
+     `decryption.secretRef` is absent, `decryption.serviceAccountName` or not.",
+    true,
+    "controllerLockdown.globalDecryptionKeys",
+);
+pub const DECRYPTION_CONTROLLER_IDENTITY: Rule = rule(
+    "kustomization/decryption-controller-identity",
+    "A tenant Kustomization with `spec.decryption` names `decryption.serviceAccountName` \
+     (Kustomization v1, Flux 2.6+), unless kustomize-controller runs with \
+     `--default-decryption-service-account` or holds no KMS/Vault identity of its own.",
+    "a tenant decrypting with the controller's own AWS/Azure/GCP KMS or Vault identity, which \
+     kustomize-controller uses for every key service the `secretRef` gives no static credential for.",
+    true,
+    "controllerLockdown.defaultDecryptionServiceAccount",
+);
+
 /// Every rule of the policy, in README order.
 pub const RULES: &[&Rule] = &[
     &tenancy::SERVICE_ACCOUNT_MISSING,
@@ -58,6 +79,9 @@ pub const RULES: &[&Rule] = &[
     &tenancy::CROSS_NAMESPACE_DEPENDENCY,
     &FORCE,
     &tenancy::REMOTE_CLUSTER,
+    &tenancy::REMOTE_CLUSTER_CONTROLLER_IDENTITY,
+    &DECRYPTION_GLOBAL_KEYS,
+    &DECRYPTION_CONTROLLER_IDENTITY,
     &PATH_OUTSIDE_PREFIXES,
     &COMPONENT_OUTSIDE_PREFIXES,
     &PRUNE_REQUIRED,
@@ -104,9 +128,13 @@ pub fn check(k: &Kustomization, ctx: &Ctx<Settings>) -> Vec<Finding> {
             "remove spec.force; use the per-object annotation kustomize.toolkit.fluxcd.io/force: enabled from the platform repository, temporarily",
         ));
     }
-    if spec.kube_config.is_some() && !settings.allow_kube_config {
-        out.push(tenancy::kube_config());
-    }
+    out.extend(tenancy::remote_cluster(
+        spec.kube_config.as_ref(),
+        settings.allow_kube_config,
+        ctx,
+        "kustomize-controller",
+    ));
+    check_decryption(spec, ctx, &mut out);
     if settings.require_prune && spec.prune != Some(true) {
         out.push(PRUNE_REQUIRED.at(
             "spec.prune",
@@ -115,6 +143,66 @@ pub fn check(k: &Kustomization, ctx: &Ctx<Settings>) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// `spec.decryption` (every served version; `serviceAccountName` only in v1, Flux 2.6+), as
+/// kustomize-controller resolves it (`internal/decryptor/decryptor.go`):
+///
+/// * `ImportKeys` imports the controller's `--sops-age-secret` age keys whenever
+///   `decryption.secretRef` is nil, whatever `serviceAccountName` says; with a `secretRef` it
+///   imports that Secret's keys and static KMS/Vault credentials instead.
+/// * `SetAuthOptions` runs for every Kustomization with `decryption`: the AWS, Azure and GCP
+///   KMS (and Vault Kubernetes auth) credentials the Secret did not provide come from
+///   `decryption.serviceAccountName`, else from `--default-decryption-service-account`
+///   (`auth.GetDefaultDecryptionServiceAccount`), else from the controller's own identity.
+///
+/// `controllerLockdown.globalDecryptionKeys: false` declares the controller holds none of
+/// these (no age secret, no KMS/Vault identity, no `VAULT_TOKEN`), so neither rule applies.
+fn check_decryption(
+    spec: &flux_kinds::kustomize::KustomizationSpec,
+    ctx: &Ctx<Settings>,
+    out: &mut Vec<Finding>,
+) {
+    let Some(decryption) = &spec.decryption else {
+        return;
+    };
+    let lockdown = &ctx.identities.controller_lockdown;
+    if !lockdown.global_decryption_keys {
+        return;
+    }
+    let named = |n: Option<&str>| n.is_some_and(|n| !n.trim().is_empty());
+    let no_account_field = ctx.version() != "v1";
+    let declare = "declare controllerLockdown.globalDecryptionKeys: false when kustomize-controller \
+                   has no --sops-age-secret and no KMS/Vault identity of its own";
+    if !named(decryption.secret_ref.as_ref().map(|r| r.name.as_str())) {
+        out.push(DECRYPTION_GLOBAL_KEYS.at(
+            "spec.decryption.secretRef",
+            "is missing, so kustomize-controller decrypts with its own global age keys \
+             (--sops-age-secret), which open secrets encrypted for other tenants and the platform",
+            format!(
+                "set spec.decryption.secretRef to a Secret of this namespace holding the tenant's own keys, or {declare}"
+            ),
+        ));
+    }
+    if !named(decryption.service_account_name.as_deref())
+        && !lockdown.default_decryption_service_account
+    {
+        let set = if no_account_field {
+            "move to kustomize.toolkit.fluxcd.io/v1 and set spec.decryption.serviceAccountName"
+        } else {
+            "set spec.decryption.serviceAccountName"
+        };
+        out.push(DECRYPTION_CONTROLLER_IDENTITY.at(
+            "spec.decryption.serviceAccountName",
+            "is missing, so kustomize-controller reaches KMS and Vault with its own identity for \
+             every key the secretRef gives no static credential for",
+            format!(
+                "{set} to a service account of this namespace bound to the tenant's own KMS identity, \
+                 declare controllerLockdown.defaultDecryptionServiceAccount when kustomize-controller \
+                 runs with --default-decryption-service-account, or {declare}"
+            ),
+        ));
+    }
 }
 
 /// The prefixes a tenant of `namespace` may use, `{namespace}` filled in.
@@ -379,6 +467,138 @@ mod tests {
                 ["kustomization/component-outside-prefixes"],
                 "{escape}"
             );
+        }
+    }
+
+    const GLOBAL_KEYS: &str = "kustomization/decryption-global-keys";
+    const CONTROLLER_IDENTITY: &str = "kustomization/decryption-controller-identity";
+
+    #[test]
+    fn decryption_names_its_own_keys_and_identity() {
+        let with = |decryption: Value| json!({"decryption": decryption});
+        let own = with(
+            json!({"provider": "sops", "secretRef": {"name": "sops-keys"},
+                              "serviceAccountName": "sops-identity"}),
+        );
+        assert!(rules(own, json!(null)).is_empty());
+        // No decryption: nothing to judge.
+        assert!(rules(json!({"decryption": null}), json!(null)).is_empty());
+        for (decryption, expected) in [
+            (
+                json!({"provider": "sops"}),
+                vec![GLOBAL_KEYS, CONTROLLER_IDENTITY],
+            ),
+            // serviceAccountName alone: the controller still imports its age keys.
+            (
+                json!({"provider": "sops", "serviceAccountName": "sops-identity"}),
+                vec![GLOBAL_KEYS],
+            ),
+            (
+                json!({"provider": "sops", "secretRef": {"name": ""}, "serviceAccountName": "x"}),
+                vec![GLOBAL_KEYS],
+            ),
+            (
+                json!({"provider": "sops", "secretRef": {"name": "k"}}),
+                vec![CONTROLLER_IDENTITY],
+            ),
+            (
+                json!({"provider": "sops", "secretRef": {"name": "k"}, "serviceAccountName": " "}),
+                vec![CONTROLLER_IDENTITY],
+            ),
+            (json!({}), vec![GLOBAL_KEYS, CONTROLLER_IDENTITY]),
+        ] {
+            assert_eq!(
+                rules(with(decryption.clone()), json!(null)),
+                expected,
+                "{decryption}"
+            );
+        }
+    }
+
+    #[test]
+    fn decryption_lockdown_settings() {
+        let bare = json!({"decryption": {"provider": "sops"}});
+        let account_only =
+            json!({"decryption": {"provider": "sops", "serviceAccountName": "sops-identity"}});
+        let no_global = json!({"controllerLockdown": {"globalDecryptionKeys": false}});
+        assert!(rules(bare.clone(), no_global.clone()).is_empty());
+        assert!(rules(account_only.clone(), no_global).is_empty());
+        let default_account =
+            json!({"controllerLockdown": {"defaultDecryptionServiceAccount": true}});
+        assert_eq!(rules(bare, default_account.clone()), [GLOBAL_KEYS]);
+        assert_eq!(rules(account_only, default_account), [GLOBAL_KEYS]);
+        let keys = json!({"decryption": {"provider": "sops", "secretRef": {"name": "k"}}});
+        let default_account =
+            json!({"controllerLockdown": {"defaultDecryptionServiceAccount": true}});
+        assert!(rules(keys, default_account).is_empty());
+    }
+
+    #[test]
+    fn decryption_in_every_served_version() {
+        for version in ["v1beta1", "v1beta2", "v1"] {
+            let mut obj = kustomization("team-a", json!({"decryption": {"provider": "sops"}}));
+            obj["apiVersion"] = json!(format!("kustomize.toolkit.fluxcd.io/{version}"));
+            let verdict = review_create(&POLICY, obj, TENANT, json!(null));
+            let ids: Vec<&str> = verdict.findings.iter().map(|f| f.rule.as_ref()).collect();
+            assert_eq!(ids, [GLOBAL_KEYS, CONTROLLER_IDENTITY], "{version}");
+            // The betas have no decryption.serviceAccountName: the fix says to move to v1.
+            let fix = &verdict.findings[1].fix;
+            assert_eq!(
+                fix.contains("move to kustomize.toolkit.fluxcd.io/v1"),
+                version != "v1"
+            );
+        }
+    }
+
+    #[test]
+    fn remote_clusters_through_a_config_map() {
+        let remote = json!({"kubeConfig": {"configMapRef": {"name": "prod"}}});
+        assert_eq!(
+            rules(remote.clone(), json!(null)),
+            ["tenancy/remote-cluster"]
+        );
+        let allowed = json!({"allowKubeConfig": true});
+        assert_eq!(
+            rules(remote.clone(), allowed),
+            ["tenancy/remote-cluster-controller-identity"]
+        );
+        let locked = json!({"allowKubeConfig": true,
+                            "controllerLockdown": {"defaultKubeconfigServiceAccount": true}});
+        assert!(rules(remote, locked.clone()).is_empty());
+        // The lockdown alone does not allow remote clusters.
+        let lockdown_only =
+            json!({"controllerLockdown": {"defaultKubeconfigServiceAccount": true}});
+        let secret = json!({"kubeConfig": {"secretRef": {"name": "prod"}}});
+        assert_eq!(
+            rules(secret.clone(), lockdown_only),
+            ["tenancy/remote-cluster"]
+        );
+        assert!(rules(secret, locked).is_empty());
+    }
+
+    #[test]
+    fn source_kinds_are_all_judged_for_namespace() {
+        // ExternalArtifact (Flux 2.7) and kinds this policy has never heard of alike.
+        for kind in [
+            "GitRepository",
+            "OCIRepository",
+            "Bucket",
+            "ExternalArtifact",
+            "Unheard",
+        ] {
+            let elsewhere =
+                json!({"sourceRef": {"kind": kind, "name": "x", "namespace": "team-b"}});
+            assert_eq!(
+                rules(elsewhere, json!(null)),
+                ["tenancy/cross-namespace-source"],
+                "{kind}"
+            );
+            let own = json!({"sourceRef": {"kind": kind, "name": "x", "namespace": "team-a"}});
+            assert!(rules(own, json!(null)).is_empty(), "{kind}");
+            let shared =
+                json!({"sourceRef": {"kind": kind, "name": "x", "namespace": "artifacts"}});
+            let settings = json!({"sharedSourceNamespaces": ["artifacts"]});
+            assert!(rules(shared, settings).is_empty(), "{kind}");
         }
     }
 

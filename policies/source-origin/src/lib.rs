@@ -1,8 +1,11 @@
 //! source-origin: Flux sources (GitRepository, HelmRepository, OCIRepository, Bucket) fetch
 //! only from allowlisted origins, over SSH or TLS, with no credentials in the URL, no
 //! `insecure` plain-HTTP fetches and no `passCredentials` leaks, at refs the cluster may
-//! follow. In a shared source-controller every tenant's source is fetched with the same
-//! network reach, so where a source points is the boundary this policy draws.
+//! follow, and with a cloud identity of their own. In a shared source-controller every
+//! tenant's source is fetched with the same network reach, so where a source points is the
+//! boundary this policy draws. ArtifactGenerators and ExternalArtifacts (Flux 2.7+) are
+//! judged like sources: they read only the tenant's own (or shared) sources, and only
+//! controllers write ExternalArtifacts.
 
 mod rules;
 mod settings;
@@ -32,6 +35,14 @@ pub const POLICY: Policy<Settings> = Policy {
         &Typed {
             kind: FluxKind::Bucket.spec(),
             check: rules::check_bucket,
+        },
+        &Typed {
+            kind: FluxKind::ArtifactGenerator.spec(),
+            check: rules::check_artifact_generator,
+        },
+        &Typed {
+            kind: FluxKind::ExternalArtifact.spec(),
+            check: rules::check_external_artifact,
         },
     ],
     exempt: None,

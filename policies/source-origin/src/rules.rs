@@ -1,8 +1,10 @@
 use crate::settings::{Settings, bounded_semver};
-use crate::views::{Bucket, GitRepository, HelmRepository, OciRepository};
+use crate::views::{Bucket, GitRepository, HelmRepository, OciRepository, References};
 use flux_kinds::FluxKind;
 use flux_kinds::source::GitRepositoryRef;
 use fluxgate_admission::Ctx;
+use fluxgate_admission::lockdown::{CLOUD_IDENTITY, cloud_identity, is_cloud_provider};
+use fluxgate_admission::tenancy::foreign_namespace;
 use fluxgate_matchers::glob;
 use fluxgate_matchers::origin::{Origin, OriginPrefix};
 use fluxgate_rules::{Finding, KindSpec, Rule};
@@ -11,6 +13,8 @@ const GIT: KindSpec = FluxKind::GitRepository.spec();
 const HELM: KindSpec = FluxKind::HelmRepository.spec();
 const OCI: KindSpec = FluxKind::OciRepository.spec();
 const BUCKET: KindSpec = FluxKind::Bucket.spec();
+const GENERATOR: KindSpec = FluxKind::ArtifactGenerator.spec();
+const EXTERNAL: KindSpec = FluxKind::ExternalArtifact.spec();
 const ALL_KINDS: &[KindSpec] = &[GIT, HELM, OCI, BUCKET];
 
 const fn rule(
@@ -146,6 +150,40 @@ pub const OCI_REF_UNPINNED: Rule = rule(
     "requirePinnedOciRefs",
 );
 
+pub const HELM_OCI_CLOUD_PROVIDER: Rule = rule(
+    "origin/helm-oci-cloud-provider",
+    &[HELM],
+    "An OCI HelmRepository does not set a cloud `spec.provider` (`aws`, `azure`, `gcp`) without \
+     `spec.secretRef`: HelmRepository has no `serviceAccountName`, so the pull would use \
+     source-controller's own cloud identity; use an OCIRepository and `chartRef`.",
+    "a tenant pulling charts from the platform's registries with the controller's cloud \
+     identity, which no tenant object can narrow.",
+    true,
+    "",
+);
+pub const CROSS_NAMESPACE_SOURCE: Rule = rule(
+    "origin/cross-namespace-source",
+    &[GENERATOR, EXTERNAL],
+    "An ArtifactGenerator's `spec.sources[].namespace` and an ExternalArtifact's \
+     `spec.sourceRef.namespace` are empty, the object's own namespace or one of \
+     `sharedSourceNamespaces`.",
+    "a tenant copying another namespace's private source into an artifact of its own, or an \
+     artifact claiming to come from another namespace (source-watcher follows such references \
+     unless it runs with `--no-cross-namespace-refs`).",
+    true,
+    "sharedSourceNamespaces",
+);
+pub const EXTERNAL_ARTIFACT_WRITER: Rule = rule(
+    "origin/external-artifact-writer",
+    &[EXTERNAL],
+    "An ExternalArtifact is written by the controller that produces it (Flux's source-watcher, \
+     or a platform identity), not by a tenant, unless `allowTenantExternalArtifacts`.",
+    "a tenant-made artifact whose `status.artifact.url` sends kustomize- and helm-controller \
+     to download manifests or charts from anywhere, past every origin rule.",
+    true,
+    "allowTenantExternalArtifacts",
+);
+
 /// Every rule of the policy, in README order.
 pub const RULES: &[&Rule] = &[
     &URL_MISSING,
@@ -161,6 +199,10 @@ pub const RULES: &[&Rule] = &[
     &GIT_REF_NOT_BRANCH_OR_TAG,
     &GIT_REF_UNPINNED,
     &OCI_REF_UNPINNED,
+    &CLOUD_IDENTITY,
+    &HELM_OCI_CLOUD_PROVIDER,
+    &CROSS_NAMESPACE_SOURCE,
+    &EXTERNAL_ARTIFACT_WRITER,
 ];
 
 /// `https://user:***@host/...`: a rejection message must not copy a token into audit logs.
@@ -330,6 +372,18 @@ pub fn check_git(repo: &GitRepository, ctx: &Ctx<Settings>) -> Vec<Finding> {
         }
     }
     check_git_ref(spec.reference.as_ref(), settings, &mut out);
+    // `azure` (and `aws`, which the Flux 2.9 CRD adds) take credentials from workload
+    // identity whether or not `secretRef` is set (internal/controller/gitrepository_controller.go
+    // getAuthOpts); `github` reads a GitHub App from `secretRef` and `generic` static
+    // credentials, neither is a cloud identity.
+    out.extend(cloud_identity(
+        ctx,
+        spec.provider.as_deref(),
+        "spec.provider",
+        spec.service_account_name.as_deref(),
+        "spec.serviceAccountName",
+        "source-controller",
+    ));
     out
 }
 
@@ -472,6 +526,22 @@ pub fn check_helm(repo: &HelmRepository, ctx: &Ctx<Settings>) -> Vec<Finding> {
         &mut out,
     );
     check_insecure(spec.insecure, origin.as_ref(), settings, &mut out);
+    // source-controller logs in with the cloud provider only for `type: oci` without
+    // `secretRef`, and without any service account of the object's: controller-level
+    // identity (helmrepository_controller_oci.go and the HelmChart build, `oidcAuth`).
+    if let Some(provider) = spec
+        .provider
+        .as_deref()
+        .filter(|p| oci && spec.secret_ref.is_none() && is_cloud_provider(Some(p)))
+    {
+        out.push(HELM_OCI_CLOUD_PROVIDER.at(
+            "spec.provider",
+            format!(
+                "is {provider:?} on an OCI HelmRepository without spec.secretRef: HelmRepository has no spec.serviceAccountName, so source-controller pulls the charts with its own {provider} identity, which can reach the platform's registries"
+            ),
+            "pull the chart with an OCIRepository (spec.provider with spec.serviceAccountName) referenced by the HelmRelease's spec.chartRef, or set spec.secretRef to this namespace's registry credentials",
+        ));
+    }
     if spec.pass_credentials == Some(true) && !settings.allow_pass_credentials {
         out.push(PASS_CREDENTIALS.at(
             "spec.passCredentials",
@@ -496,6 +566,22 @@ pub fn check_oci(repo: &OciRepository, ctx: &Ctx<Settings>) -> Vec<Finding> {
         &mut out,
     );
     check_insecure(spec.insecure, origin.as_ref(), settings, &mut out);
+    // The cloud provider logs in only when the keychain built from the object's credentials
+    // (`secretRef`) is anonymous, with `serviceAccountName` as the object's own identity
+    // (internal/controller/ocirepository_controller.go, the `soci.Anonymous` check).
+    if spec.secret_ref.is_none() {
+        out.extend(
+            cloud_identity(
+                ctx,
+                spec.provider.as_deref(),
+                "spec.provider",
+                spec.service_account_name.as_deref(),
+                "spec.serviceAccountName",
+                "source-controller",
+            )
+            .map(|f| or_secret(f, "registry credentials")),
+        );
+    }
     if settings.require_pinned_oci_refs {
         let r = spec.reference.clone().unwrap_or_default();
         let set = |v: &Option<String>| {
@@ -596,6 +682,7 @@ pub fn check_bucket(bucket: &Bucket, ctx: &Ctx<Settings>) -> Vec<Finding> {
     query_credentials("spec.endpoint", &redact(endpoint), &origin, &mut out);
     check_insecure(spec.insecure, Some(&origin), settings, &mut out);
     check_sts(spec.sts.as_ref(), settings, &mut out);
+    check_bucket_identity(bucket, ctx, &mut out);
     check_allowlist(
         "spec.endpoint",
         &redact(&url),
@@ -604,6 +691,138 @@ pub fn check_bucket(bucket: &Bucket, ctx: &Ctx<Settings>) -> Vec<Finding> {
         &mut out,
     );
     out
+}
+
+/// A Bucket with a cloud provider and neither `secretRef` (static credentials) nor
+/// `serviceAccountName` uses the controller's identity ("Controller-Level Workload Identity"
+/// in docs/spec/v1/buckets.md; the CRD keeps the two fields exclusive). Only v1 has
+/// `serviceAccountName`, so a v1beta1 or v1beta2 Bucket can only bring a Secret.
+fn check_bucket_identity(bucket: &Bucket, ctx: &Ctx<Settings>, out: &mut Vec<Finding>) {
+    let spec = &bucket.spec;
+    if spec.secret_ref.is_some() {
+        return;
+    }
+    let finding = cloud_identity(
+        ctx,
+        spec.provider.as_deref(),
+        "spec.provider",
+        spec.service_account_name.as_deref(),
+        "spec.serviceAccountName",
+        "source-controller",
+    );
+    out.extend(finding.map(|mut f| {
+        if ctx.version() == "v1" {
+            or_secret(f, "storage credentials")
+        } else {
+            f.problem = format!(
+                "{} ({} has no spec.serviceAccountName)",
+                f.problem,
+                ctx.api_version
+            );
+            f.fix = "set spec.secretRef to this namespace's own storage credentials, or write the Bucket as source.toolkit.fluxcd.io/v1 with spec.serviceAccountName (Flux 2.6+ object-level workload identity), or declare controllerLockdown.defaultServiceAccount when source-controller runs with --default-service-account".into();
+            f
+        }
+    }));
+}
+
+/// The shared cloud-identity fix, plus the Secret a Bucket or OCIRepository may bring instead.
+fn or_secret(mut finding: Finding, what: &str) -> Finding {
+    finding.fix = format!(
+        "{}; or set spec.secretRef to this namespace's own {what}",
+        finding.fix
+    );
+    finding
+}
+
+/// An ArtifactGenerator copies its sources' artifacts into ExternalArtifacts of its own
+/// namespace; a source in another namespace is read with source-watcher's rights.
+pub fn check_artifact_generator(generator: &References, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let own = ctx.namespace();
+    let shared = &ctx.settings.shared_source_namespaces;
+    generator
+        .spec
+        .sources
+        .iter()
+        .enumerate()
+        .filter_map(|(i, source)| {
+            let ns = foreign_namespace(source.namespace.as_deref(), own, shared)?;
+            let what = format!("{} {ns}/{}", source.kind, source.name);
+            Some(cross_namespace(
+                format!("spec.sources[{i}].namespace"),
+                ns,
+                format!("the generator would copy {what}, a source this tenant does not own, into its own artifact"),
+                own,
+                shared,
+            ))
+        })
+        .collect()
+}
+
+/// An ExternalArtifact is made by a controller (source-watcher for ArtifactGenerators, or a
+/// third-party source controller) that writes `status.artifact`; kustomize- and
+/// helm-controller download whatever URL it names. RFC-0012 ("Policy Enforcement") has
+/// admission keep the writers to trusted controllers.
+pub fn check_external_artifact(artifact: &References, ctx: &Ctx<Settings>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let user = &ctx.request.user_info;
+    let tenant = if ctx.identities.is_flux_controller(&user.username) {
+        None
+    } else {
+        ctx.identities.candidate(user)
+    };
+    if let Some(tenant) = tenant.filter(|_| !ctx.settings.allow_tenant_external_artifacts) {
+        // A writer only the tenant label could clear is judged a tenant: no look-up is made,
+        // so an operator outside the platform namespaces belongs in platformIdentities.
+        let why = if tenant.needs_lookup() {
+            "a service account outside the platform namespaces".to_string()
+        } else {
+            tenant.reason.clone()
+        };
+        out.push(EXTERNAL_ARTIFACT_WRITER.at(
+            "kind",
+            format!(
+                "is written by {} ({why}): an ExternalArtifact tells kustomize- and helm-controller where to download an artifact (status.artifact.url), so a tenant-made one bypasses every source rule",
+                tenant.name
+            ),
+            "let an ArtifactGenerator (source-watcher) or the platform's own controller produce ExternalArtifacts; list such a controller in platformIdentities, or set allowTenantExternalArtifacts when tenants run their own producer",
+        ));
+    }
+    let own = ctx.namespace();
+    let shared = &ctx.settings.shared_source_namespaces;
+    if let Some(r) = &artifact.spec.source_ref
+        && let Some(ns) = foreign_namespace(r.namespace.as_deref(), own, shared)
+    {
+        out.push(cross_namespace(
+            "spec.sourceRef.namespace".into(),
+            ns,
+            format!(
+                "the artifact would claim to be generated from {} {ns}/{}, an object this tenant does not own",
+                r.kind, r.name
+            ),
+            own,
+            shared,
+        ));
+    }
+    out
+}
+
+fn cross_namespace(
+    field: String,
+    ns: &str,
+    effect: String,
+    own: &str,
+    shared: &[String],
+) -> Finding {
+    let also = if shared.is_empty() {
+        String::new()
+    } else {
+        format!(" or in [{}]", shared.join(", "))
+    };
+    CROSS_NAMESPACE_SOURCE.at(
+        field,
+        format!("{ns:?} is another namespace: {effect}"),
+        format!("use a source in {own}{also}"),
+    )
 }
 
 /// `spec.sts.endpoint` is where source-controller exchanges the Bucket's identity (the LDAP
@@ -901,10 +1120,266 @@ mod tests {
         assert!(verdict.findings.is_empty());
     }
 
+    /// The rule ids `object` gets from `username` under `settings`.
+    fn rules_of(
+        object: serde_json::Value,
+        username: &str,
+        settings: serde_json::Value,
+    ) -> Vec<String> {
+        let verdict = review_create(&POLICY, object, username, settings);
+        verdict
+            .findings
+            .iter()
+            .map(|f| f.rule.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn cloud_providers_need_an_identity_of_their_own() {
+        let lockdown = json!({"controllerLockdown": {"defaultServiceAccount": true}});
+        let git = |spec: serde_json::Value, settings: serde_json::Value| {
+            let mut spec = spec;
+            spec["url"] = json!("https://dev.azure.com/acme/app/_git/app");
+            rules("GitRepository", spec, settings)
+        };
+        assert_eq!(
+            git(json!({"provider": "azure"}), json!(null)),
+            ["identity/controller-cloud-identity"]
+        );
+        // A Secret does not replace the workload identity of a Git provider.
+        assert_eq!(
+            git(
+                json!({"provider": "aws", "secretRef": {"name": "k"}}),
+                json!(null)
+            ),
+            ["identity/controller-cloud-identity"]
+        );
+        assert!(
+            git(
+                json!({"provider": "azure", "serviceAccountName": "git"}),
+                json!(null)
+            )
+            .is_empty()
+        );
+        assert!(
+            git(
+                json!({"provider": "azure", "serviceAccountName": " "}),
+                lockdown.clone()
+            )
+            .is_empty()
+        );
+        assert!(
+            git(
+                json!({"provider": "github", "secretRef": {"name": "app"}}),
+                json!(null)
+            )
+            .is_empty()
+        );
+        assert!(git(json!({"provider": "generic"}), json!(null)).is_empty());
+        assert_eq!(
+            git(
+                json!({"provider": "azure", "serviceAccountName": ""}),
+                json!(null)
+            ),
+            ["identity/controller-cloud-identity"]
+        );
+
+        let oci = |spec: serde_json::Value| {
+            let mut spec = spec;
+            spec["url"] = json!("oci://123.dkr.ecr.eu-west-1.amazonaws.com/app");
+            rules("OCIRepository", spec, json!(null))
+        };
+        assert_eq!(
+            oci(json!({"provider": "aws"})),
+            ["identity/controller-cloud-identity"]
+        );
+        assert!(oci(json!({"provider": "aws", "secretRef": {"name": "ecr"}})).is_empty());
+        assert!(oci(json!({"provider": "gcp", "serviceAccountName": "pull"})).is_empty());
+        assert!(oci(json!({})).is_empty());
+
+        let bucket = |version: &str, spec: serde_json::Value| {
+            let mut spec = spec;
+            spec["endpoint"] = json!("s3.amazonaws.com");
+            spec["bucketName"] = json!("acme");
+            let object = json!({
+                "apiVersion": format!("source.toolkit.fluxcd.io/{version}"), "kind": "Bucket",
+                "metadata": {"name": "b", "namespace": "team-a"}, "spec": spec
+            });
+            let verdict = review_create(
+                &POLICY,
+                object,
+                "system:serviceaccount:team-a:flux",
+                json!(null),
+            );
+            verdict.findings
+        };
+        let found = bucket("v1", json!({"provider": "aws"}));
+        assert_eq!(found[0].rule, "identity/controller-cloud-identity");
+        assert!(found[0].fix.contains("spec.secretRef"), "{}", found[0].fix);
+        let found = bucket("v1beta2", json!({"provider": "azure"}));
+        assert!(
+            found[0]
+                .problem
+                .contains("v1beta2 has no spec.serviceAccountName"),
+            "{}",
+            found[0].problem
+        );
+        assert!(
+            found[0].fix.contains("source.toolkit.fluxcd.io/v1"),
+            "{}",
+            found[0].fix
+        );
+        assert!(
+            bucket(
+                "v1beta1",
+                json!({"provider": "gcp", "secretRef": {"name": "key"}})
+            )
+            .is_empty()
+        );
+        assert!(
+            bucket(
+                "v1",
+                json!({"provider": "gcp", "serviceAccountName": "gcs"})
+            )
+            .is_empty()
+        );
+        assert!(bucket("v1", json!({"provider": "generic"})).is_empty());
+    }
+
+    #[test]
+    fn oci_helm_repositories_cannot_use_a_cloud_provider() {
+        let helm = |spec: serde_json::Value| rules("HelmRepository", spec, json!(null));
+        let ecr = "oci://123.dkr.ecr.eu-west-1.amazonaws.com/charts";
+        assert_eq!(
+            helm(json!({"url": ecr, "type": "oci", "provider": "aws"})),
+            ["origin/helm-oci-cloud-provider"]
+        );
+        // The lockdown gives a HelmRepository no identity: it has no service account field.
+        let lockdown = json!({"controllerLockdown": {"defaultServiceAccount": true}});
+        assert_eq!(
+            rules(
+                "HelmRepository",
+                json!({"url": ecr, "type": "oci", "provider": "gcp"}),
+                lockdown
+            ),
+            ["origin/helm-oci-cloud-provider"]
+        );
+        assert!(
+            helm(
+                json!({"url": ecr, "type": "oci", "provider": "aws", "secretRef": {"name": "ecr"}})
+            )
+            .is_empty()
+        );
+        assert!(helm(json!({"url": ecr, "type": "oci", "provider": "generic"})).is_empty());
+        // Without `type: oci` the provider is not read.
+        assert!(helm(json!({"url": "https://charts.acme.io", "provider": "azure"})).is_empty());
+    }
+
+    #[test]
+    fn artifact_generators_read_their_own_namespace() {
+        let generator = |sources: serde_json::Value, settings: serde_json::Value| {
+            let object = json!({
+                "apiVersion": "source.extensions.fluxcd.io/v1beta1", "kind": "ArtifactGenerator",
+                "metadata": {"name": "g", "namespace": "team-a"},
+                "spec": {"sources": sources, "artifacts": [{"name": "a", "copy": [{"from": "@x/**", "to": "@artifact/"}]}]}
+            });
+            rules_of(object, "system:serviceaccount:team-a:flux", settings)
+        };
+        let source = |ns: serde_json::Value| json!([{"alias": "x", "kind": "GitRepository", "name": "app", "namespace": ns}]);
+        assert!(generator(source(json!(null)), json!(null)).is_empty());
+        assert!(generator(source(json!("team-a")), json!(null)).is_empty());
+        assert_eq!(
+            generator(source(json!("flux-system")), json!(null)),
+            ["origin/cross-namespace-source"]
+        );
+        assert!(
+            generator(
+                source(json!("shared")),
+                json!({"sharedSourceNamespaces": ["shared"]})
+            )
+            .is_empty()
+        );
+        let two = json!([
+            {"alias": "a", "kind": "OCIRepository", "name": "a", "namespace": "team-b"},
+            {"alias": "b", "kind": "Bucket", "name": "b"},
+            {"alias": "c", "kind": "ExternalArtifact", "name": "c", "namespace": "team-c"}
+        ]);
+        let object = json!({
+            "apiVersion": "source.extensions.fluxcd.io/v1beta1", "kind": "ArtifactGenerator",
+            "metadata": {"name": "g", "namespace": "team-a"}, "spec": {"sources": two}
+        });
+        let verdict = review_create(&POLICY, object, "u", json!(null));
+        let fields: Vec<&str> = verdict.findings.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["spec.sources[0].namespace", "spec.sources[2].namespace"]
+        );
+        // The platform's own generators are not judged.
+        let platform = json!({
+            "apiVersion": "source.extensions.fluxcd.io/v1beta1", "kind": "ArtifactGenerator",
+            "metadata": {"name": "g", "namespace": "flux-system"}, "spec": {"sources": source(json!("team-a"))}
+        });
+        assert!(rules_of(platform, "u", json!(null)).is_empty());
+    }
+
+    #[test]
+    fn external_artifacts_are_written_by_controllers() {
+        let artifact = |source_ref: serde_json::Value| {
+            json!({
+                "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "ExternalArtifact",
+                "metadata": {"name": "a", "namespace": "team-a"}, "spec": {"sourceRef": source_ref}
+            })
+        };
+        let generated = artifact(json!({"apiVersion": "source.extensions.fluxcd.io/v1beta1",
+            "kind": "ArtifactGenerator", "name": "g", "namespace": "team-a"}));
+        let watcher = "system:serviceaccount:flux-system:source-watcher";
+        assert!(rules_of(generated.clone(), watcher, json!(null)).is_empty());
+        // Flux's controllers are known even outside the platform namespaces.
+        let flux_only = json!({"platformNamespaces": []});
+        assert!(rules_of(generated.clone(), watcher, flux_only).is_empty());
+        assert!(
+            rules_of(
+                generated.clone(),
+                "system:serviceaccount:kube-system:release-controller",
+                json!(null)
+            )
+            .is_empty()
+        );
+        let tenant = "system:serviceaccount:team-a:flux";
+        assert_eq!(
+            rules_of(generated.clone(), tenant, json!(null)),
+            ["origin/external-artifact-writer"]
+        );
+        let operator = "system:serviceaccount:release-system:release-controller";
+        assert_eq!(
+            rules_of(generated.clone(), operator, json!(null)),
+            ["origin/external-artifact-writer"]
+        );
+        let named = json!({"platformIdentities": [operator]});
+        assert!(rules_of(generated.clone(), operator, named).is_empty());
+        let allowed = json!({"allowTenantExternalArtifacts": true});
+        assert!(rules_of(generated, tenant, allowed.clone()).is_empty());
+        let elsewhere =
+            artifact(json!({"kind": "GitHubRelease", "name": "r", "namespace": "team-b"}));
+        assert_eq!(
+            rules_of(elsewhere.clone(), tenant, allowed),
+            ["origin/cross-namespace-source"]
+        );
+        assert_eq!(
+            rules_of(elsewhere, tenant, json!(null)),
+            [
+                "origin/external-artifact-writer",
+                "origin/cross-namespace-source"
+            ]
+        );
+    }
+
     #[test]
     fn rule_ids_are_unique_and_prefixed() {
         for (i, rule) in RULES.iter().enumerate() {
-            assert!(rule.id.starts_with("origin/"), "{}", rule.id);
+            // The cloud-identity rule is the one every policy with cloud providers shares.
+            let shared = rule.id == CLOUD_IDENTITY.id;
+            assert!(rule.id.starts_with("origin/") || shared, "{}", rule.id);
             assert!(RULES[..i].iter().all(|r| r.id != rule.id), "{}", rule.id);
         }
     }

@@ -25,6 +25,13 @@ pub struct Settings {
     pub require_pinned_git_refs: bool,
     /// OCIRepository refs must be a digest or a bounded semver range, not a tag.
     pub require_pinned_oci_refs: bool,
+    /// Namespaces whose sources every tenant may read: an ArtifactGenerator's
+    /// `spec.sources[].namespace` and an ExternalArtifact's `spec.sourceRef.namespace` may
+    /// name them (the same key kustomization-boundaries and helmrelease-boundaries read).
+    pub shared_source_namespaces: Vec<String>,
+    /// Tenants may write ExternalArtifacts themselves (they run their own artifact producer).
+    /// Off: only Flux's controllers and the platform's identities write them.
+    pub allow_tenant_external_artifacts: bool,
 }
 
 #[derive(Deserialize, Debug, Clone, Default, PartialEq)]
@@ -60,6 +67,7 @@ impl PolicySettings for Settings {
             ("plainHttpHosts", &self.plain_http_hosts),
             ("privateGitOrigins", &self.private_git_origins),
             ("allowedGitBranches", &self.allowed_git_branches),
+            ("sharedSourceNamespaces", &self.shared_source_namespaces),
             ("allowedOrigins.gitRepository", &o.git_repository),
             ("allowedOrigins.helmRepository", &o.helm_repository),
             ("allowedOrigins.ociRepository", &o.oci_repository),
@@ -152,6 +160,8 @@ mod tests {
             e.starts_with("settings.allowedOrigins.ociRepository[0]"),
             "{e}"
         );
+        let e = parse::<Settings>(&json!({"sharedSourceNamespaces": [""]})).unwrap_err();
+        assert!(e.starts_with("settings.sharedSourceNamespaces[0]"), "{e}");
         let e = parse::<Settings>(&json!({"plainHttpHosts": ["http://x"]})).unwrap_err();
         assert!(e.starts_with("settings.plainHttpHosts[0]"), "{e}");
         let s = parse::<Settings>(&json!({"plainHttpHosts": ["Minio.local", "gitea:3000"]}))

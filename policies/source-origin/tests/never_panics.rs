@@ -43,6 +43,11 @@ fn spec() -> impl Strategy<Value = Value> {
             "passCredentials",
             "type",
             "provider",
+            "serviceAccountName",
+            "sources",
+            "sourceRef",
+            "namespace",
+            "kind",
         ],
         3,
     )
@@ -60,7 +65,8 @@ fn settings() -> Settings<source_origin::Settings> {
         "privateGitOrigins": ["ssh://git@github.com/acme/"],
         "allowedGitBranches": ["main"],
         "requirePinnedGitRefs": true,
-        "requirePinnedOciRefs": true
+        "requirePinnedOciRefs": true,
+        "sharedSourceNamespaces": ["shared"]
     }))
     .unwrap()
 }
@@ -68,7 +74,8 @@ fn settings() -> Settings<source_origin::Settings> {
 proptest! {
     #[test]
     fn review_never_panics(
-        kind in prop_oneof![Just("GitRepository"), Just("HelmRepository"), Just("OCIRepository"), Just("Bucket"), Just("Other")],
+        kind in prop_oneof![Just("GitRepository"), Just("HelmRepository"), Just("OCIRepository"), Just("Bucket"),
+                            Just("ExternalArtifact"), Just("ArtifactGenerator"), Just("Other")],
         version in prop_oneof![Just("v1"), Just("v1beta1"), Just("v1beta2"), Just("v9")],
         op in operation(),
         spec in spec(),
@@ -79,7 +86,8 @@ proptest! {
             m.entry("url").or_insert(json!(url.clone()));
             m.entry("endpoint").or_insert(json!(url));
         }
-        let object = json!({"apiVersion": format!("source.toolkit.fluxcd.io/{version}"), "kind": kind,
+        let group = if kind == "ArtifactGenerator" { "source.extensions.fluxcd.io" } else { "source.toolkit.fluxcd.io" };
+        let object = json!({"apiVersion": format!("{group}/{version}"), "kind": kind,
                             "metadata": {"name": "x", "namespace": "team-a"}, "spec": spec});
         let request = request(op, "team-a", object.clone(), object);
         let cluster = MemoryCluster::default();

@@ -46,7 +46,11 @@ pub fn check(head: &Head, ctx: &Ctx<Settings>) -> Vec<Finding> {
     let gvk = &ctx.request.kind;
     let (group, kind) = (gvk.group.as_str(), gvk.kind.as_str());
     // The object's name, or the request's (an UPDATE of the same name carries both).
-    let name = head.metadata.name.as_deref().unwrap_or(ctx.request.name.as_str());
+    let name = head
+        .metadata
+        .name
+        .as_deref()
+        .unwrap_or(ctx.request.name.as_str());
     if let Some(finding) = trust::anchor_write(ctx, group, kind, name) {
         return vec![finding];
     }

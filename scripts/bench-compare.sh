@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# `just bench-compare REV`: per-request medians of REV's policy modules against this tree's, in
+# one run, on the same requests (REV's first accepted and first rejected CREATE/UPDATE fixture
+# of each policy, exported by REV's own testkit), with this tree's host (`fluxgate bench`).
+# Old and new are measured alternately, request by request, so machine noise hits both alike.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rev=${1:?usage: scripts/bench-compare.sh REV [ITERATIONS]}
+iterations=${2:-2000}
+old=target/bench-compare/$(git rev-parse --short "$rev")
+if [ ! -d "$old/src" ]; then
+  rm -rf "$old/src"
+  mkdir -p "$old"
+  git worktree add --detach "$old/src" "$rev" >/dev/null
+fi
+policies() { for d in "$1"/policies/*/fixtures; do basename "$(dirname "$d")"; done; }
+(
+  cd "$old/src"
+  export CARGO_TARGET_DIR=$PWD/../target
+  # shellcheck disable=SC2046
+  cargo build --locked -q --release --target wasm32-wasip1 $(policies . | sed 's/^/-p /')
+  cargo build --locked -q -p fluxgate-testkit
+  mkdir -p ../modules
+  wasm_opt=$OLDPWD/tools/node_modules/.bin/wasm-opt
+  for p in $(policies .); do
+    in="$CARGO_TARGET_DIR/wasm32-wasip1/release/${p//-/_}.wasm"
+    if [ -x "$wasm_opt" ]; then
+      "$wasm_opt" -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+        --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types \
+        "$in" -o "../modules/$p.wasm"
+    else
+      cp "$in" "../modules/$p.wasm"
+    fi
+  done
+)
+just build >/dev/null 2>&1
+cargo build --locked -q --profile host -p fluxgate-cli --bin fluxgate
+out=$old/results
+rm -rf "$out" && mkdir -p "$out"
+for p in $(policies "$old/src"); do
+  [ -f "target/policies/$p.wasm" ] || continue
+  for kind in accept reject; do
+    for fixture in "$old/src"/policies/$p/fixtures/$kind-*.yaml; do
+      grep -q '^operation: DELETE' "$fixture" || break
+    done
+    case=$out/$p-$kind
+    "$old/target/debug/fluxgate-testkit" export "$fixture" "$case" >/dev/null
+    for side in old new; do
+      if [ $side = old ]; then
+        module=$old/modules/$p.wasm metadata=$old/src/policies/$p/metadata.yml
+      else
+        module=target/policies/$p.wasm metadata=policies/$p/metadata.yml
+      fi
+      ./target/host/fluxgate bench "$module" -r "$case/request.json" \
+        --settings-path "$case/settings.json" --cluster-state "$case/cluster.json" \
+        --allow-context-aware --metadata-path "$metadata" --iterations "$iterations" --json \
+        >"$case/$side.json"
+    done
+    echo "$p $(basename "$fixture" .yaml)" >"$case/name"
+  done
+done
+python3 - "$out" "$rev" <<'EOF'
+import json, pathlib, sys
+out, rev = pathlib.Path(sys.argv[1]), sys.argv[2]
+print(f"| policy, request ({rev}'s fixture) | reused {rev} | reused now | ratio | fresh {rev} | fresh now | ratio |")
+print("|---|---|---|---|---|---|---|")
+worst = 0.0
+for case in sorted(p for p in out.iterdir() if p.is_dir()):
+    o, n = (json.loads((case / f"{s}.json").read_text()) for s in ("old", "new"))
+    policy, fixture = (case / "name").read_text().split()
+    cells = []
+    for phase in ("validate_reused_instance", "request_fresh_instance"):
+        a, b = o[phase]["median_us"], n[phase]["median_us"]
+        worst = max(worst, b / a)
+        cells += [f"{a:.1f} µs", f"{b:.1f} µs", f"{b / a:.2f}"]
+    print(f"| {policy}, `{fixture}` | " + " | ".join(cells) + " |")
+print(f"\nworst ratio (now / {rev}): {worst:.2f}")
+EOF
