@@ -48,8 +48,24 @@ test: build
     cargo clippy --locked --target wasm32-wasip1 {{ prepend("-p ", policies) }} -- -D warnings
     cargo test --locked --workspace
     cargo run --locked -q -p fluxgate-testkit
+    just test-playground
     bash deploy/monitoring/check.sh
     bash scripts/publish-check.sh
+
+# The browser playground as a static site: target/playground/ (index.html, the Rust host built
+# with wasm-bindgen, the annotated policy modules, the fixtures as examples).
+playground-dist: annotate
+    bash scripts/playground-dist.sh {{ policies }}
+
+# Serve the playground on 127.0.0.1 and print its URL (PORT 0: any free port).
+playground PORT="8765": playground-dist
+    node playground/tests/serve.mjs target/playground {{ PORT }}
+
+# The playground in Debian's chromium (playwright-core): every fixture of every policy judged
+# in the browser as the native host judges it, the UI, malformed pastes, a trap, the timings.
+# FLUXGATE_BLESS=1 also rewrites docs/playground.png and the README's playground figures.
+test-playground: playground-dist
+    node playground/tests/playground.test.mjs
 
 # The main job on the bundled example: build the policies and scan examples/fleet with them
 # (the human table; exits 0 as the example is meant to trip every policy).

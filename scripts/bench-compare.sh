@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `just bench-compare REV`: per-request medians of REV's policy modules against this tree's, in
 # one run, on the same requests (REV's first accepted and first rejected CREATE/UPDATE fixture
-# of each policy, exported by REV's own testkit), with this tree's host (`fluxgate bench`).
-# Old and new are measured alternately, request by request, so machine noise hits both alike.
+# of each policy), with this tree's host (`fluxgate bench`). Each side gets the fixture as its
+# own testkit exports it (so settings renamed since REV are spelt for each side); a fixture whose
+# file changed since REV is marked `*`. Old and new are measured alternately, request by request,
+# so machine noise hits both alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:?usage: scripts/bench-compare.sh REV [ITERATIONS]}
@@ -35,6 +37,7 @@ policies() { for d in "$1"/policies/*/fixtures; do basename "$(dirname "$d")"; d
 )
 just build >/dev/null 2>&1
 cargo build --locked -q --profile host -p fluxgate-cli --bin fluxgate
+cargo build --locked -q -p fluxgate-testkit
 out=$old/results
 rm -rf "$out" && mkdir -p "$out"
 for p in $(policies "$old/src"); do
@@ -44,19 +47,27 @@ for p in $(policies "$old/src"); do
       grep -q '^operation: DELETE' "$fixture" || break
     done
     case=$out/$p-$kind
-    "$old/target/debug/fluxgate-testkit" export "$fixture" "$case" >/dev/null
+    name=$(basename "$fixture" .yaml)
+    "$old/target/debug/fluxgate-testkit" export "$fixture" "$case/old" >/dev/null
+    here=policies/$p/fixtures/$name.yaml
+    if [ -f "$here" ]; then
+      ./target/debug/fluxgate-testkit export "$here" "$case/new" >/dev/null
+      cmp -s "$fixture" "$here" || name="$name*"
+    else
+      cp -r "$case/old" "$case/new"
+    fi
     for side in old new; do
       if [ $side = old ]; then
         module=$old/modules/$p.wasm metadata=$old/src/policies/$p/metadata.yml
       else
         module=target/policies/$p.wasm metadata=policies/$p/metadata.yml
       fi
-      ./target/host/fluxgate bench "$module" -r "$case/request.json" \
-        --settings-path "$case/settings.json" --cluster-state "$case/cluster.json" \
+      ./target/host/fluxgate bench "$module" -r "$case/$side/request.json" \
+        --settings-path "$case/$side/settings.json" --cluster-state "$case/$side/cluster.json" \
         --allow-context-aware --metadata-path "$metadata" --iterations "$iterations" --json \
         >"$case/$side.json"
     done
-    echo "$p $(basename "$fixture" .yaml)" >"$case/name"
+    echo "$p $name" >"$case/name"
   done
 done
 python3 - "$out" "$rev" <<'EOF'

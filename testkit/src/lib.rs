@@ -6,5 +6,6 @@
 pub mod bench_table;
 pub mod catalogue;
 pub mod fixture;
+pub mod playground;
 pub mod runner;
 pub use fluxgate_schema as schema;

@@ -6,6 +6,10 @@
 //!
 //! `fluxgate-testkit export FIXTURE DIR`: writes the AdmissionRequest and settings a fixture
 //! stands for (DIR/request.json, DIR/settings.json), for `fluxgate run` and `fluxgate bench`.
+//!
+//! `fluxgate-testkit playground-cases MODULES_DIR EXAMPLES_JSON CASES_JSON`: the browser
+//! playground's examples menu and its conformance cases, answered natively by the modules in
+//! MODULES_DIR (`just playground-dist`).
 
 use fluxgate_testkit::runner::{self, Replayer};
 use std::path::PathBuf;
@@ -32,6 +36,22 @@ fn run() -> anyhow::Result<bool> {
             std::path::Path::new(dir),
             std::path::Path::new(readme),
         )?;
+        return Ok(true);
+    }
+    if std::env::args().nth(1).as_deref() == Some("playground-cases") {
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        let [modules, examples, cases] = args.as_slice() else {
+            anyhow::bail!(
+                "usage: fluxgate-testkit playground-cases MODULES_DIR EXAMPLES_JSON CASES_JSON"
+            );
+        };
+        let n = fluxgate_testkit::playground::write(
+            std::path::Path::new("."),
+            std::path::Path::new(modules),
+            std::path::Path::new(examples),
+            std::path::Path::new(cases),
+        )?;
+        eprintln!("playground-cases: {n} fixtures answered by the native host");
         return Ok(true);
     }
     if std::env::args().nth(1).as_deref() == Some("export") {

@@ -1,8 +1,8 @@
 //! The policy-evaluator layer: AdmissionRequest in, AdmissionResponse out, with the same
 //! payloads, post-processing and error mapping as Kubewarden (`kubewarden-contract.md` §2).
 
+use crate::sdk::ValidationResponse;
 use base64::Engine as _;
-use kubewarden_policy_sdk::response::ValidationResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;

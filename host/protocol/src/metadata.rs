@@ -44,6 +44,24 @@ impl Metadata {
         Ok(serde_yaml::from_str(text)?)
     }
 
+    /// Whether one of the `rules` selects this request (group, version, resource and
+    /// operation, `*` matching any), as the webhook configuration Kubewarden writes from
+    /// them would send it to the policy.
+    pub fn selects(&self, request: &crate::admission::AdmissionRequest) -> bool {
+        let r = &request.resource;
+        let has = |rule: &serde_json::Value, key: &str, want: &str| {
+            rule[key]
+                .as_array()
+                .is_some_and(|v| v.iter().any(|x| x == want || x == "*"))
+        };
+        self.rules.iter().any(|rule| {
+            has(rule, "apiGroups", &r.group)
+                && has(rule, "apiVersions", &r.version)
+                && has(rule, "resources", &r.resource)
+                && has(rule, "operations", &request.operation)
+        })
+    }
+
     /// The metadata embedded by `kwctl annotate` (the first such section, as Kubewarden
     /// reads it), or `None` for an unannotated module.
     /// WebAssembly text (accepted by the runtime for tests) carries no metadata.

@@ -1,15 +1,14 @@
 //! A compiled policy and the three calls a host makes on it, each on a fresh instance as
 //! policy-server does: `validate`, `validate_settings`, `protocol_version`, plus
-//! `fluxgate_explain` for tools that want the findings.
+//! `fluxgate_explain` for tools that want the findings. How each call is made and its
+//! failures worded is [`fluxgate_protocol::wapc`], shared with the browser playground.
 
 use crate::capabilities::EvaluationContext;
-use crate::runtime::{CompiledModule, DEADLINE_MESSAGE, Instance, Runtime, WapcError};
-use fluxgate_protocol::admission::{
-    AdmissionRequest, AdmissionResponse, deadline_response, response_from_answer,
-    settings_or_empty, validate_payload,
-};
-use fluxgate_protocol::explain::{EXPLAIN_OPERATION, Explained};
+use crate::runtime::{CompiledModule, Instance, Runtime};
+use fluxgate_protocol::admission::{AdmissionRequest, AdmissionResponse};
+use fluxgate_protocol::explain::Explained;
 use fluxgate_protocol::metadata::Metadata;
+use fluxgate_protocol::wapc;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use serde_json::Value;
 use std::path::Path;
@@ -72,10 +71,7 @@ pub fn validate(
     request: &AdmissionRequest,
     settings: &Value,
 ) -> AdmissionResponse {
-    match runtime.instantiate(&policy.module, ctx) {
-        Ok(mut instance) => validate_on(&mut instance, request, settings),
-        Err(e) => AdmissionResponse::reject_internal_server_error(&request.uid, e),
-    }
+    wapc::validate(runtime.instantiate(&policy.module, ctx), request, settings)
 }
 
 /// Runs `validate` on an existing instance.
@@ -84,29 +80,11 @@ pub fn validate_on(
     request: &AdmissionRequest,
     settings: &Value,
 ) -> AdmissionResponse {
-    let payload = match validate_payload(request, settings) {
-        Ok(p) => p,
-        Err(e) => return AdmissionResponse::reject_internal_server_error(&request.uid, e),
-    };
-    match instance.call("validate", &payload) {
-        Ok(bytes) => response_from_answer(request, &bytes),
-        Err(e) => failed_call(request, e),
-    }
-}
-
-/// How a failed guest call answers, as policy-server maps it.
-fn failed_call(request: &AdmissionRequest, e: WapcError) -> AdmissionResponse {
-    match e {
-        WapcError::GuestCallFailure(m) if m.contains(DEADLINE_MESSAGE) => {
-            deadline_response(request)
-        }
-        e => AdmissionResponse::reject_internal_server_error(&request.uid, e),
-    }
+    wapc::validate_on(instance, request, settings)
 }
 
 /// Runs `fluxgate_explain` on a fresh instance: the response `validate` gives, and the
-/// findings behind it. A module without the operation (not a fluxgate policy) or a failed
-/// call gives the response alone, exactly as `validate` would have answered.
+/// findings behind it (see [`wapc::explain`]).
 pub fn explain(
     runtime: &Runtime,
     policy: &Policy,
@@ -114,32 +92,11 @@ pub fn explain(
     request: &AdmissionRequest,
     settings: &Value,
 ) -> Explained {
-    let payload = match validate_payload(request, settings) {
-        Ok(p) => p,
-        Err(e) => {
-            let response = AdmissionResponse::reject_internal_server_error(&request.uid, e);
-            return Explained::response_only(response);
-        }
-    };
-    let mut instance = match runtime.instantiate(&policy.module, ctx.clone()) {
-        Ok(instance) => instance,
-        Err(e) => {
-            let response = AdmissionResponse::reject_internal_server_error(&request.uid, e);
-            return Explained::response_only(response);
-        }
-    };
-    match instance.call(EXPLAIN_OPERATION, &payload) {
-        Ok(bytes) => Explained::from_answer(request, &bytes).unwrap_or_else(|e| {
-            Explained::response_only(AdmissionResponse::reject_internal_server_error(
-                &request.uid,
-                e,
-            ))
-        }),
-        Err(WapcError::GuestCallFailure(m)) if m.contains("No handler registered") => {
-            Explained::response_only(validate(runtime, policy, ctx, request, settings))
-        }
-        Err(e) => Explained::response_only(failed_call(request, e)),
-    }
+    wapc::explain(
+        || runtime.instantiate(&policy.module, ctx.clone()),
+        request,
+        settings,
+    )
 }
 
 /// Runs `validate_settings` (the payload is the settings object alone; null means `{}`).
@@ -149,24 +106,7 @@ pub fn validate_settings(
     ctx: Arc<EvaluationContext>,
     settings: &Value,
 ) -> SettingsValidationResponse {
-    let payload = settings_or_empty(settings).to_string();
-    let result = runtime
-        .instantiate(&policy.module, ctx)
-        .and_then(|mut i| i.call("validate_settings", payload.as_bytes()));
-    match result {
-        Ok(bytes) => {
-            serde_json::from_slice(&bytes).unwrap_or_else(|e| SettingsValidationResponse {
-                valid: false,
-                message: Some(format!("error: {e:?}")),
-            })
-        }
-        Err(err) => SettingsValidationResponse {
-            valid: false,
-            message: Some(format!(
-                "Error invoking settings validation callback: {err:?}"
-            )),
-        },
-    }
+    wapc::validate_settings(runtime.instantiate(&policy.module, ctx), settings)
 }
 
 /// Calls `protocol_version` (empty payload) and returns the JSON string it answers.
@@ -175,8 +115,5 @@ pub fn protocol_version(
     policy: &Policy,
     ctx: Arc<EvaluationContext>,
 ) -> anyhow::Result<String> {
-    let mut instance = runtime.instantiate(&policy.module, ctx)?;
-    let bytes = instance.call("protocol_version", &[])?;
-    serde_json::from_slice::<String>(&bytes)
-        .map_err(|e| anyhow::anyhow!("invalid protocol_version answer: {e}"))
+    wapc::protocol_version(runtime.instantiate(&policy.module, ctx))
 }

@@ -7,6 +7,7 @@
 //! out: a memory cap per instance.
 
 use crate::capabilities::{self, EvaluationContext};
+use fluxgate_protocol::wapc::{CallOutcome, Guest, call_result};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -17,8 +18,7 @@ use wasmtime::{
     StoreLimitsBuilder, Trap, TypedFunc,
 };
 
-/// The text wasmtime-provider puts in place of an epoch trap; policy-evaluator looks for it.
-pub const DEADLINE_MESSAGE: &str = "guest code interrupted, execution deadline exceeded";
+pub use fluxgate_protocol::wapc::{DEADLINE_MESSAGE, WapcError};
 
 /// Limits applied to every evaluation.
 #[derive(Debug, Clone, Copy)]
@@ -150,6 +150,7 @@ impl Runtime {
             wapc: WapcState::default(),
             ctx,
             deadline_ticks: self.deadline_ticks(),
+            memory: None,
         };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|d| &mut d.limits);
@@ -158,6 +159,9 @@ impl Runtime {
             .pre
             .instantiate(&mut store)
             .map_err(|e| WapcError::InitFailed(e.to_string()))?;
+        // Looked up once: every host call reads or writes it, and a by-name export
+        // look-up per call is a measurable part of a look-up's cost.
+        store.data_mut().memory = instance.get_memory(&mut store, "memory");
 
         for start in ["_start", "wapc_init"] {
             let Some(func) = instance.get_func(&mut store, start) else {
@@ -214,28 +218,6 @@ pub struct CompiledModule {
     pre: InstancePre<StoreData>,
 }
 
-/// Errors of the waPC protocol, worded as the `wapc` crate words them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WapcError {
-    InitFailed(String),
-    GuestCallNotFound,
-    GuestCallFailure(String),
-}
-
-impl std::fmt::Display for WapcError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WapcError::InitFailed(m) => write!(f, "Initialization failed: {m}"),
-            WapcError::GuestCallNotFound => {
-                f.write_str("Guest call function (__guest_call) not exported by wasm module.")
-            }
-            WapcError::GuestCallFailure(m) => write!(f, "Guest call failure: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for WapcError {}
-
 /// One live instance of a policy.
 pub struct Instance {
     store: Store<StoreData>,
@@ -255,26 +237,23 @@ impl Instance {
         self.store.set_epoch_deadline(deadline);
         let outcome = self.guest_call.call(&mut self.store, (op_len, msg_len));
         let wapc = std::mem::take(&mut self.store.data_mut().wapc);
-        match outcome {
-            Ok(1) => wapc.guest_response.ok_or_else(|| {
-                WapcError::GuestCallFailure(
-                    "No error message OR response set for call success".into(),
-                )
+        let outcome = match outcome {
+            Ok(returned) => CallOutcome::Returned(returned),
+            Err(err) => CallOutcome::Failed(match err.downcast_ref::<Trap>() {
+                Some(Trap::Interrupt) => DEADLINE_MESSAGE.into(),
+                // The trap itself ("wasm trap: wasm `unreachable` instruction executed"),
+                // not the backtrace wasmtime wraps it in.
+                Some(trap) => trap.to_string(),
+                None => err.to_string(),
             }),
-            Ok(_) => Err(WapcError::GuestCallFailure(
-                wapc.guest_error
-                    .unwrap_or_else(|| "No error message set for call failure".into()),
-            )),
-            Err(err) => Err(WapcError::GuestCallFailure(
-                match err.downcast_ref::<Trap>() {
-                    Some(Trap::Interrupt) => DEADLINE_MESSAGE.into(),
-                    // The trap itself ("wasm trap: wasm `unreachable` instruction executed"),
-                    // not the backtrace wasmtime wraps it in.
-                    Some(trap) => trap.to_string(),
-                    None => err.to_string(),
-                },
-            )),
-        }
+        };
+        call_result(outcome, wapc.guest_response, wapc.guest_error)
+    }
+}
+
+impl Guest for Instance {
+    fn call(&mut self, op: &str, payload: &[u8]) -> Result<Vec<u8>, WapcError> {
+        Instance::call(self, op, payload)
     }
 }
 
@@ -288,6 +267,8 @@ pub(crate) struct StoreData {
     wapc: WapcState,
     ctx: Arc<EvaluationContext>,
     deadline_ticks: u64,
+    /// The instance's exported memory.
+    memory: Option<Memory>,
 }
 
 /// Per-call protocol buffers (wapc's `ModuleState`).
@@ -302,8 +283,8 @@ struct WapcState {
 
 fn memory(caller: &mut Caller<'_, StoreData>) -> wasmtime::Result<Memory> {
     caller
-        .get_export("memory")
-        .and_then(|e| e.into_memory())
+        .data()
+        .memory
         .ok_or_else(|| wasmtime::Error::msg("Cannot find 'mem' export"))
 }
 
