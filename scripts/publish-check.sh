@@ -44,7 +44,9 @@ done < "$work/pushed"
 cargo build --locked -q -p fluxgate-testkit
 for dir in policies/*/fixtures; do
   policy=$(basename "$(dirname "$dir")")
-  fixture=$(ls "$dir"/reject-*.yaml | head -1)
+  # A glob, not `ls | head`: under pipefail, head closing the pipe early fails the script.
+  rejects=("$dir"/reject-*.yaml)
+  fixture=${rejects[0]}
   ./target/debug/fluxgate-testkit export "$fixture" "$work/run-$policy" > /dev/null
   args=(-r "$work/run-$policy/request.json" --settings-path "$work/run-$policy/settings.json"
         --cluster-state "$work/run-$policy/cluster.json" --allow-context-aware

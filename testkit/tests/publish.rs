@@ -295,6 +295,17 @@ fn the_release_workflow_only_runs_recipes_the_local_checks_run() {
     let mut exercised = just_recipes(&read(&root.join("scripts/publish-check.sh")));
     exercised.insert("test".into());
     exercised.insert("build".into());
+    // Recipes `just test` runs, and the recipes those depend on (`test-playground:
+    // playground-dist`).
+    for recipe in just_recipes(&test_recipe) {
+        let header = justfile
+            .lines()
+            .find(|l| l.split([' ', ':']).next() == Some(recipe.as_str()) && l.contains(':'));
+        if let Some(deps) = header.and_then(|l| l.split_once(':')).map(|(_, d)| d) {
+            exercised.extend(deps.split_whitespace().map(str::to_string));
+        }
+        exercised.insert(recipe);
+    }
     for recipe in &released {
         assert!(
             exercised.contains(recipe),

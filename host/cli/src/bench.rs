@@ -21,6 +21,8 @@ pub struct BenchOptions {
     pub iterations: usize,
     pub warmup: usize,
     pub compile_iterations: usize,
+    /// Threads of the throughput phase; `None`: no throughput phase.
+    pub threads: Option<usize>,
 }
 
 impl Default for BenchOptions {
@@ -29,6 +31,7 @@ impl Default for BenchOptions {
             iterations: 2000,
             warmup: 200,
             compile_iterations: 5,
+            threads: None,
         }
     }
 }
@@ -71,6 +74,18 @@ pub struct BenchReport {
     pub request_fresh_instance: Stats,
     /// `validate` on one long-lived instance (what `kwctl bench` measures).
     pub validate_reused_instance: Stats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<Throughput>,
+}
+
+/// Requests per second with `threads` threads sharing one compiled module, each request
+/// on a fresh instance: how policy-server serves a policy from its worker pool.
+#[derive(Serialize, Debug, Clone, Copy)]
+pub struct Throughput {
+    pub threads: usize,
+    pub requests: usize,
+    pub seconds: f64,
+    pub requests_per_second: f64,
 }
 
 pub fn run(
@@ -145,6 +160,19 @@ pub fn run(
         }
     }
 
+    let throughput = match opts.threads {
+        Some(threads) => Some(throughput(threads.max(1), opts.iterations, &|| {
+            check(policy::validate(
+                runtime,
+                &policy,
+                ctx.clone(),
+                request,
+                settings,
+            ))
+        })?),
+        None => None,
+    };
+
     Ok(BenchReport {
         policy: policy_id.to_string(),
         wasm_bytes: wasm.len(),
@@ -154,6 +182,40 @@ pub fn run(
         validate_fresh_instance: Stats::of(validate_fresh),
         request_fresh_instance: Stats::of(request_fresh),
         validate_reused_instance: Stats::of(reused),
+        throughput,
+    })
+}
+
+/// `requests` runs of `one` on each of `threads` threads, timed from a common start.
+fn throughput(
+    threads: usize,
+    requests: usize,
+    one: &(dyn Fn() -> anyhow::Result<()> + Sync),
+) -> anyhow::Result<Throughput> {
+    let start = std::sync::Barrier::new(threads + 1);
+    let (elapsed, results) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    start.wait();
+                    (0..requests).try_for_each(|_| one())
+                })
+            })
+            .collect();
+        start.wait();
+        let t = Instant::now();
+        let results: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
+        (t.elapsed(), results)
+    });
+    for result in results {
+        result.map_err(|_| anyhow::anyhow!("a throughput thread panicked"))??;
+    }
+    let total = threads * requests;
+    Ok(Throughput {
+        threads,
+        requests: total,
+        seconds: elapsed.as_secs_f64(),
+        requests_per_second: total as f64 / elapsed.as_secs_f64(),
     })
 }
 
@@ -187,6 +249,13 @@ impl std::fmt::Display for BenchReport {
                 s.samples
             )?;
         }
+        if let Some(t) = self.throughput {
+            writeln!(
+                f,
+                "  throughput, fresh instances, {} thread(s): {:.0} requests/s ({} in {:.2} s)",
+                t.threads, t.requests_per_second, t.requests, t.seconds
+            )?;
+        }
         Ok(())
     }
 }
@@ -196,5 +265,26 @@ fn human(us: f64) -> String {
         format!("{:.2} ms", us / 1000.0)
     } else {
         format!("{us:.1} µs")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn throughput_runs_every_request_on_every_thread() {
+        let done = AtomicUsize::new(0);
+        let t = throughput(3, 7, &|| {
+            done.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((t.threads, t.requests), (3, 21));
+        assert_eq!(done.load(Ordering::Relaxed), 21);
+        assert!(t.requests_per_second > 0.0);
+        let failing = throughput(2, 3, &|| anyhow::bail!("wrong answer"));
+        assert!(failing.unwrap_err().to_string().contains("wrong answer"));
     }
 }

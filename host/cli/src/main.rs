@@ -52,6 +52,10 @@ enum Command {
         /// Unmeasured iterations before each phase.
         #[arg(long, default_value_t = 200)]
         warmup: usize,
+        /// Also measure throughput: requests per second on this many threads sharing the
+        /// compiled module, each request on a fresh instance (policy-server's model).
+        #[arg(long)]
+        threads: Option<usize>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -482,6 +486,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             eval,
             iterations,
             warmup,
+            threads,
             json,
         } => {
             let session = Session::open(&eval)?;
@@ -494,6 +499,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let opts = BenchOptions {
                 iterations,
                 warmup,
+                threads,
                 ..BenchOptions::default()
             };
             let report = bench::run(

@@ -96,6 +96,13 @@ impl AdmissionRequest {
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
         let kind = text(&object["kind"]);
         let non_empty = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+        // The API server fills a Namespace's request.namespace with its own name, on CREATE
+        // as on every other operation (kubernetes/kubernetes#95012, Kubernetes 1.20).
+        let namespace = if group.is_empty() && kind == "Namespace" {
+            non_empty(&object["metadata"]["name"])
+        } else {
+            non_empty(&object["metadata"]["namespace"])
+        };
         AdmissionRequest {
             uid: uid.to_string(),
             kind: GroupVersionKind {
@@ -109,7 +116,7 @@ impl AdmissionRequest {
                 resource: resource_of(&kind),
             },
             name: non_empty(&object["metadata"]["name"]),
-            namespace: non_empty(&object["metadata"]["namespace"]),
+            namespace,
             operation: "CREATE".into(),
             user_info: UserInfo {
                 username: Some(username.to_string()),
@@ -341,5 +348,17 @@ mod request_tests {
             ),
             ("rbac.authorization.k8s.io", "rolebindings", Some("apps"))
         );
+        // A Namespace's request carries its own name as namespace; a look-alike kind of
+        // another group does not.
+        let ns = |api: &str| {
+            AdmissionRequest::create(
+                "u",
+                &json!({"apiVersion": api, "kind": "Namespace", "metadata": {"name": "team-a"}}),
+                "alice",
+            )
+            .namespace
+        };
+        assert_eq!(ns("v1").as_deref(), Some("team-a"));
+        assert_eq!(ns("example.com/v1"), None);
     }
 }

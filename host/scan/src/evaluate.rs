@@ -83,22 +83,6 @@ pub fn load_modules(
     Ok(modules)
 }
 
-/// Whether one of the metadata's `rules` selects a CREATE of this resource.
-fn selects(metadata: &Metadata, request: &AdmissionRequest) -> bool {
-    let r = &request.resource;
-    let has = |rule: &Value, key: &str, want: &str| {
-        rule[key]
-            .as_array()
-            .is_some_and(|v| v.iter().any(|x| x == want || x == "*"))
-    };
-    metadata.rules.iter().any(|rule| {
-        has(rule, "apiGroups", &r.group)
-            && has(rule, "apiVersions", &r.version)
-            && has(rule, "resources", &r.resource)
-            && has(rule, "operations", "CREATE")
-    })
-}
-
 /// Kubernetes' user-facing bootstrap ClusterRoles (data/SOURCES.md).
 const BUILTIN_CLUSTER_ROLES: &str = include_str!("../data/builtin-cluster-roles.json");
 
@@ -219,7 +203,8 @@ fn one(
         .namespace
         .as_deref()
         .is_some_and(|ns| request.namespace.as_deref() != Some(ns));
-    if outside || !selects(&module.metadata, &request) {
+    // The request is a CREATE: the metadata's rules route it as Kubewarden would.
+    if outside || !module.metadata.selects(&request) {
         return Vec::new();
     }
     let explained = policy::explain(
@@ -229,42 +214,29 @@ fn one(
         &request,
         &module.settings,
     );
-    let (api_version, kind, namespace, name) = crate::repo::identity(&applied.object);
     let mut findings: Vec<Finding> = explained
         .findings
         .into_iter()
-        .map(|f| Finding {
-            policy: module.name.clone(),
-            rule: f.rule,
-            severity: match f.severity {
+        .map(|f| {
+            let level = match f.severity {
                 Severity::Deny => Level::Deny,
                 _ => Level::Warn,
-            },
-            file: applied.file.clone(),
-            line: applied.line,
-            api_version: api_version.to_string(),
-            kind: kind.to_string(),
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-            field: f.field,
-            message: format!("{}; fix: {}", f.problem, f.fix),
+            };
+            let message = format!("{}; fix: {}", f.problem, f.fix);
+            Finding::about(applied, &module.name, &f.rule, level, f.field, message)
         })
         .collect();
     // A denial the module gives without findings (a trap, a deadline) still counts.
     if findings.is_empty() && !explained.response.allowed {
-        findings.push(Finding {
-            policy: module.name.clone(),
-            rule: "admission/no-findings".into(),
-            severity: Level::Deny,
-            file: applied.file.clone(),
-            line: applied.line,
-            api_version: api_version.to_string(),
-            kind: kind.to_string(),
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-            field: String::new(),
-            message: explained.response.message().unwrap_or_default().to_string(),
-        });
+        let message = explained.response.message().unwrap_or_default().to_string();
+        findings.push(Finding::about(
+            applied,
+            &module.name,
+            "admission/no-findings",
+            Level::Deny,
+            String::new(),
+            message,
+        ));
     }
     findings
 }

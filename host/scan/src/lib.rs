@@ -86,7 +86,7 @@ pub fn scan(
 /// What the API server would refuse in a Flux object (`*.fluxcd.io`) before admission:
 /// fields its CRD schema does not declare, wrong types, versions no CRD serves.
 fn schema_findings(schemas: &fluxgate_schema::CrdSchemas, a: &Applied) -> Vec<report::Finding> {
-    let (api_version, kind, namespace, name) = repo::identity(&a.object);
+    let (api_version, kind, _, _) = repo::identity(&a.object);
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     if !group.ends_with(".fluxcd.io") {
         return Vec::new();
@@ -103,21 +103,17 @@ fn schema_findings(schemas: &fluxgate_schema::CrdSchemas, a: &Applied) -> Vec<re
                 .map_or((String::new(), problem.clone()), |(f, m)| {
                     (f.to_string(), m.to_string())
                 });
-            report::Finding {
-                policy: "crd-schema".into(),
-                rule: "schema/crd-invalid".into(),
-                severity: report::Level::Deny,
-                file: a.file.clone(),
-                line: a.line,
-                api_version: api_version.to_string(),
-                kind: kind.to_string(),
-                namespace: namespace.to_string(),
-                name: name.to_string(),
+            let message = format!(
+                "{message}; fix: make the object match the {kind} {api_version} CRD schema"
+            );
+            report::Finding::about(
+                a,
+                "crd-schema",
+                "schema/crd-invalid",
+                report::Level::Deny,
                 field,
-                message: format!(
-                    "{message}; fix: make the object match the {kind} {api_version} CRD schema"
-                ),
-            }
+                message,
+            )
         })
         .collect()
 }

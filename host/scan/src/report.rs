@@ -32,6 +32,33 @@ pub struct Finding {
     pub message: String,
 }
 
+impl Finding {
+    /// A finding about the applied object `a`: its file, line and identity filled in.
+    pub fn about(
+        a: &crate::flux::Applied,
+        policy: &str,
+        rule: &str,
+        severity: Level,
+        field: String,
+        message: String,
+    ) -> Finding {
+        let (api_version, kind, namespace, name) = crate::repo::identity(&a.object);
+        Finding {
+            policy: policy.to_string(),
+            rule: rule.to_string(),
+            severity,
+            file: a.file.clone(),
+            line: a.line,
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            field,
+            message,
+        }
+    }
+}
+
 /// An input the scan could not use (broken YAML, a build that failed, a source it will not
 /// guess), reported instead of aborting the scan.
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]

@@ -373,16 +373,7 @@ pub fn controller_or_platform(principal: Principal, identities: &Identities) -> 
 mod tests {
     use super::*;
     use crate::PolicyRule;
-
-    fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        PolicyRule {
-            api_groups: Some(s(groups)),
-            resources: Some(s(resources)),
-            verbs: s(verbs),
-            ..Default::default()
-        }
-    }
+    use crate::tests::rule;
 
     fn names(rules: Vec<PolicyRule>, cluster_wide: bool) -> Vec<&'static str> {
         let sourced: Vec<SourcedRule> = rules

@@ -712,12 +712,13 @@ pub fn unresolved(rule: &Rule, error: &ResolveError, role_ref: &RoleRef, fix: &s
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use fluxgate_admission::MemoryCluster;
     use serde_json::json;
 
-    fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
+    /// A rule of `groups` x `resources` x `verbs` (shared by this crate's tests).
+    pub(crate) fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         PolicyRule {
             api_groups: Some(s(groups)),

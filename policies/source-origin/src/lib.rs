@@ -48,4 +48,4 @@ pub const POLICY: Policy<Settings> = Policy {
     exempt: None,
 };
 
-fluxgate_admission::export_policy!(POLICY);
+fluxgate_admission::export_policy!(POLICY, cluster = host);

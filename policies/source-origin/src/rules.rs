@@ -765,19 +765,16 @@ pub fn check_artifact_generator(generator: &References, ctx: &Ctx<Settings>) -> 
 pub fn check_external_artifact(artifact: &References, ctx: &Ctx<Settings>) -> Vec<Finding> {
     let mut out = Vec::new();
     let user = &ctx.request.user_info;
-    let tenant = if ctx.identities.is_flux_controller(&user.username) {
-        None
-    } else {
-        ctx.identities.candidate(user)
-    };
-    if let Some(tenant) = tenant.filter(|_| !ctx.settings.allow_tenant_external_artifacts) {
-        // A writer only the tenant label could clear is judged a tenant: no look-up is made,
-        // so an operator outside the platform namespaces belongs in platformIdentities.
-        let why = if tenant.needs_lookup() {
-            "a service account outside the platform namespaces".to_string()
-        } else {
-            tenant.reason.clone()
-        };
+    // Who is a tenant is the identity model's call, with its look-up of the writer's
+    // Namespace and ServiceAccount: an operator found without the tenant label is not one,
+    // and a look-up that cannot be made counts as a tenant (fail closed).
+    let judged = !ctx.settings.allow_tenant_external_artifacts
+        && !ctx.identities.is_flux_controller(&user.username);
+    if let Some(tenant) = judged
+        .then(|| ctx.identities.tenant_of(user, ctx.cluster))
+        .flatten()
+    {
+        let why = &tenant.reason;
         out.push(EXTERNAL_ARTIFACT_WRITER.at(
             "kind",
             format!(
