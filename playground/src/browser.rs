@@ -8,7 +8,7 @@
 //! runs one call at a time, and a guest calls the host only from inside a call).
 
 use fluxgate_protocol::capabilities::{self, EvaluationContext};
-use fluxgate_protocol::wapc::{CallOutcome, Guest, WapcError, call_result};
+use fluxgate_protocol::wapc::{CallOutcome, Guest, WapcError, WapcState, call_result};
 use js_sys::{ArrayBuffer, Function, Object, Reflect, Uint8Array, WebAssembly};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -21,16 +21,6 @@ const ERRNO_SUCCESS: i32 = 0;
 const ERRNO_BADF: i32 = 8;
 const ERRNO_INVAL: i32 = 28;
 const ERRNO_NOSYS: i32 = 52;
-
-/// Per-call protocol buffers (wapc's `ModuleState`), as the native host keeps them.
-#[derive(Default)]
-struct WapcState {
-    invocation: Option<(Vec<u8>, Vec<u8>)>,
-    guest_response: Option<Vec<u8>>,
-    guest_error: Option<String>,
-    host_response: Option<Vec<u8>>,
-    host_error: Option<String>,
-}
 
 /// What the imports act on: the instance in progress and its evaluation.
 #[derive(Default)]
@@ -349,19 +339,7 @@ fn wapc_imports(state: &Shared) -> Object {
                 let ctx = s.borrow().ctx.clone().unwrap_or_default();
                 let outcome =
                     capabilities::dispatch(&ctx, &binding, &namespace, &operation, &payload);
-                let wapc = &mut s.borrow_mut().wapc;
-                wapc.host_response = None;
-                wapc.host_error = None;
-                Ok(match outcome {
-                    Ok(response) => {
-                        wapc.host_response = Some(response);
-                        1
-                    }
-                    Err(error) => {
-                        wapc.host_error = Some(error);
-                        0
-                    }
-                })
+                Ok(s.borrow_mut().wapc.host_answered(outcome))
             },
         )
         .into_js_value(),

@@ -43,6 +43,35 @@ pub trait Guest {
     fn call(&mut self, op: &str, payload: &[u8]) -> Result<Vec<u8>, WapcError>;
 }
 
+/// Per-call protocol buffers (wapc's `ModuleState`), the same in every host.
+#[derive(Default)]
+pub struct WapcState {
+    pub invocation: Option<(Vec<u8>, Vec<u8>)>,
+    pub guest_response: Option<Vec<u8>>,
+    pub guest_error: Option<String>,
+    pub host_response: Option<Vec<u8>>,
+    pub host_error: Option<String>,
+}
+
+impl WapcState {
+    /// Keeps a host capability's answer for the guest's `__host_response`/`__host_error`
+    /// and returns what `__host_call` gives the guest: 1 for an answer, 0 for an error.
+    pub fn host_answered(&mut self, outcome: Result<Vec<u8>, String>) -> i32 {
+        self.host_response = None;
+        self.host_error = None;
+        match outcome {
+            Ok(response) => {
+                self.host_response = Some(response);
+                1
+            }
+            Err(error) => {
+                self.host_error = Some(error);
+                0
+            }
+        }
+    }
+}
+
 /// What a waPC guest call ended with, before the host words it.
 pub enum CallOutcome {
     /// `__guest_call` returned this value.
@@ -178,6 +207,18 @@ pub fn protocol_version<G: Guest>(instance: Result<G, WapcError>) -> anyhow::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_answer_replaces_the_previous_one() {
+        let mut state = WapcState::default();
+        assert_eq!(state.host_answered(Err("not found".into())), 0);
+        assert_eq!(state.host_error.as_deref(), Some("not found"));
+        assert_eq!(state.host_answered(Ok(b"{}".to_vec())), 1);
+        assert_eq!(
+            (state.host_response.as_deref(), state.host_error.as_deref()),
+            (Some(&b"{}"[..]), None)
+        );
+    }
     use serde_json::json;
 
     /// A guest that answers every call from a script.

@@ -7,7 +7,7 @@
 //! out: a memory cap per instance.
 
 use crate::capabilities::{self, EvaluationContext};
-use fluxgate_protocol::wapc::{CallOutcome, Guest, call_result};
+use fluxgate_protocol::wapc::{CallOutcome, Guest, WapcState, call_result};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -271,16 +271,6 @@ pub(crate) struct StoreData {
     memory: Option<Memory>,
 }
 
-/// Per-call protocol buffers (wapc's `ModuleState`).
-#[derive(Default)]
-struct WapcState {
-    invocation: Option<(Vec<u8>, Vec<u8>)>,
-    guest_response: Option<Vec<u8>>,
-    guest_error: Option<String>,
-    host_response: Option<Vec<u8>>,
-    host_error: Option<String>,
-}
-
 fn memory(caller: &mut Caller<'_, StoreData>) -> wasmtime::Result<Memory> {
     caller
         .data()
@@ -358,19 +348,7 @@ fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
             let payload = read(&mut caller, ptr, len)?;
             let ctx = caller.data().ctx.clone();
             let outcome = capabilities::dispatch(&ctx, &binding, &namespace, &operation, &payload);
-            let wapc = &mut caller.data_mut().wapc;
-            wapc.host_response = None;
-            wapc.host_error = None;
-            Ok(match outcome {
-                Ok(response) => {
-                    wapc.host_response = Some(response);
-                    1
-                }
-                Err(error) => {
-                    wapc.host_error = Some(error);
-                    0
-                }
-            })
+            Ok(caller.data_mut().wapc.host_answered(outcome))
         },
     )?;
     linker.func_wrap(
