@@ -37,7 +37,7 @@ policies() { for d in "$1"/policies/*/fixtures; do basename "$(dirname "$d")"; d
 )
 just build >/dev/null 2>&1
 cargo build --locked -q --profile host -p fluxgate-cli --bin fluxgate
-cargo build --locked -q -p fluxgate-testkit
+cargo build --locked -q --workspace --all-targets # as `just tools`
 out=$old/results
 rm -rf "$out" && mkdir -p "$out"
 for p in $(policies "$old/src"); do

@@ -18,7 +18,7 @@ command -v wasm-bindgen >/dev/null || { echo "playground-dist: wasm-bindgen is m
 # strip=false: wasm-bindgen reads the target_features section; wasm-opt strips names afterwards.
 cargo build --locked -q --release --target wasm32-unknown-unknown -p fluxgate-playground \
   --config 'profile.release.strip=false'
-cargo build --locked -q -p fluxgate-testkit
+cargo build --locked -q --workspace --all-targets # as `just tools`
 
 rm -rf "$out"
 mkdir -p "$out/pkg" "$out/policies"

@@ -41,7 +41,7 @@ done < "$work/pushed"
 
 # `fluxgate run` answers the same on the annotated module as on the plain one (the testkit
 # replays every fixture both ways; this checks the CLI path on one rejected case per policy).
-cargo build --locked -q -p fluxgate-testkit
+cargo build --locked -q --workspace --all-targets # as `just tools`
 for dir in policies/*/fixtures; do
   policy=$(basename "$(dirname "$dir")")
   # A glob, not `ls | head`: under pipefail, head closing the pipe early fails the script.
