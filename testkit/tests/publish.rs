@@ -138,6 +138,33 @@ fn deploy_manifests_are_generated_valid_and_complete() {
             spec["contextAwareResources"].as_array().map_or(0, Vec::len),
             metadata.context_aware_resources.len()
         );
+        // On fluxgate's PolicyServer, failing closed, within the API server's and
+        // policy-server's limits (Kubewarden refuses timeoutEvalSeconds > timeoutSeconds:
+        // kubewarden-controller `policy_validation.go`), with its scope's matchConditions.
+        assert_eq!(spec["policyServer"], package::POLICY_SERVER);
+        assert_eq!(spec["failurePolicy"], "Fail");
+        let timeout = spec["timeoutSeconds"].as_u64().unwrap();
+        let eval = spec["timeoutEvalSeconds"].as_u64().unwrap();
+        assert!(
+            eval <= timeout && timeout < 10,
+            "{}: {eval} s, {timeout} s",
+            policy.name
+        );
+        let scope = package::scope_of(&policy.name).unwrap();
+        let conditions =
+            package::match_conditions(scope, &package::identities(&Value::Null).unwrap());
+        assert_eq!(
+            spec["matchConditions"].as_array().map_or(0, Vec::len),
+            conditions.len(),
+            "{}",
+            policy.name
+        );
+        assert_eq!(
+            conditions.is_empty(),
+            scope == package::Scope::Everything,
+            "{}: only a policy that judges everything goes without matchConditions",
+            policy.name
+        );
 
         // The settings shipped in the manifest are accepted by the policy itself.
         let module = Policy::load(&runtime, &policy.wasm_path(&root)).unwrap();
@@ -160,6 +187,83 @@ fn deploy_manifests_are_generated_valid_and_complete() {
     );
 }
 
+/// `kubectl kustomize deploy`: what `kubectl apply -k deploy` or a Flux Kustomization on
+/// `./deploy` applies.
+fn kustomize_deploy() -> Vec<Value> {
+    let output = std::process::Command::new("kubectl")
+        .args(["kustomize", "deploy"])
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("kubectl kustomize is needed for this test (Kustomize v5): {e}")
+        });
+    assert!(
+        output.status.success(),
+        "kubectl kustomize deploy: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    text.split("\n---\n")
+        .map(|doc| serde_yaml::from_str(doc).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_deploy_bundle_runs_every_policy_on_a_highly_available_policy_server() {
+    let root = root();
+    let schemas = CrdSchemas::load(&[&root.join("testkit/crds/kubewarden")]).unwrap();
+    let objects = kustomize_deploy();
+    for object in &objects {
+        let errors = schemas.validate(object).unwrap();
+        assert!(
+            errors.is_empty(),
+            "{} {}: {errors:?}",
+            object["kind"],
+            object["metadata"]["name"]
+        );
+    }
+    let servers: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["kind"] == "PolicyServer")
+        .collect();
+    let [server] = servers.as_slice() else {
+        panic!(
+            "deploy/ must install one PolicyServer, found {}",
+            servers.len()
+        );
+    };
+    assert_eq!(server["apiVersion"], "policies.kubewarden.io/v1");
+    assert_eq!(server["metadata"]["name"], package::POLICY_SERVER);
+    let spec = &server["spec"];
+    // Two replicas and a PodDisruptionBudget (the controller makes one from minAvailable):
+    // with failurePolicy Fail, one pod lost must not stop admission.
+    assert!(spec["replicas"].as_u64().unwrap() >= 2);
+    assert_eq!(spec["minAvailable"], 1);
+    assert!(
+        spec["maxUnavailable"].is_null(),
+        "minAvailable or maxUnavailable, not both"
+    );
+    for key in ["cpu", "memory"] {
+        assert!(spec["requests"][key].is_string(), "spec.requests.{key}");
+        assert!(spec["limits"][key].is_string(), "spec.limits.{key}");
+    }
+    let mut policies: Vec<&str> = objects
+        .iter()
+        .filter(|o| o["kind"] == "ClusterAdmissionPolicy")
+        .map(|o| {
+            assert_eq!(o["spec"]["policyServer"], package::POLICY_SERVER);
+            o["metadata"]["name"].as_str().unwrap()
+        })
+        .collect();
+    policies.sort();
+    let expected: Vec<String> = policies_names();
+    assert_eq!(policies, expected, "deploy/ must install every policy");
+}
+
+fn policies_names() -> Vec<String> {
+    policies().into_iter().map(|p| p.name).collect()
+}
+
 #[test]
 fn kubewarden_crd_validation_catches_broken_policies() {
     let root = root();
@@ -175,6 +279,28 @@ fn kubewarden_crd_validation_catches_broken_policies() {
         errors.iter().any(|e| e.contains("spec.timeoutSeconds")),
         "{errors:?}"
     );
+    let broken: Value = serde_yaml::from_str(
+        "apiVersion: policies.kubewarden.io/v1\nkind: ClusterAdmissionPolicy\nmetadata: {name: x}\n\
+         spec: {module: 'registry://x/y:v1', rules: [], mutating: false, matchConditions: [{name: a}]}\n",
+    )
+    .unwrap();
+    let errors = schemas.validate(&broken).unwrap();
+    assert!(
+        errors.iter().any(|e| e.contains("matchConditions")),
+        "{errors:?}"
+    );
+    let server: Value = serde_yaml::from_str(
+        "apiVersion: policies.kubewarden.io/v1\nkind: PolicyServer\nmetadata: {name: x}\n\
+         spec: {replicas: two, requests: {cpu: [1]}}\n",
+    )
+    .unwrap();
+    let errors = schemas.validate(&server).unwrap();
+    for field in ["spec.image", "spec.replicas", "spec.requests"] {
+        assert!(
+            errors.iter().any(|e| e.contains(field)),
+            "{field}: {errors:?}"
+        );
+    }
 }
 
 #[test]

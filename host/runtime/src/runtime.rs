@@ -55,6 +55,11 @@ impl Runtime {
         let mut config = Config::new();
         config.wasm_function_references(true); // as policy-server and kwctl configure it
         config.epoch_interruption(true);
+        // `FLUXGATE_PERFMAP=1`: write /tmp/perf-PID.map so `perf record`/`perf report` name the
+        // policy's functions (a module built without `strip` keeps their names).
+        if std::env::var_os("FLUXGATE_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).map_err(anyhow_of)?;
         let stop_ticker = Arc::new(AtomicBool::new(false));
         let (ticking_engine, stop) = (engine.clone(), stop_ticker.clone());
@@ -248,6 +253,15 @@ impl Instance {
             }),
         };
         call_result(outcome, wapc.guest_response, wapc.guest_error)
+    }
+
+    /// Bytes of linear memory the instance has now. Wasm memory never shrinks, so after a
+    /// call this is the most the instance has needed so far (what the memory cap bounds).
+    pub fn memory_size(&self) -> usize {
+        self.store
+            .data()
+            .memory
+            .map_or(0, |memory| memory.data_size(&self.store))
     }
 }
 

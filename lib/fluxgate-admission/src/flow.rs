@@ -90,11 +90,28 @@ impl<P> Ctx<'_, P> {
 /// One judged kind: how to decode it and what to check. Implemented by [`Typed`].
 pub trait Judge<P> {
     fn kind(&self) -> KindSpec;
-    fn judge(&self, object: &Value, ctx: &Ctx<P>) -> Result<Vec<Finding>, DecodeError>;
+    /// Decodes the object once and checks it; `second_look` sees the findings and may have
+    /// the same decoded object checked again as another writer (a confirmed tenant).
+    fn judge(
+        &self,
+        object: &Value,
+        ctx: &Ctx<P>,
+        second_look: &dyn Fn(&[Finding]) -> SecondLook,
+    ) -> Result<Vec<Finding>, DecodeError>;
 }
 
 /// A decode failure at a field path.
 pub type DecodeError = serde_path_to_error::Error<serde_json::Error>;
+
+/// What the flow makes of a check's first findings.
+pub enum SecondLook {
+    /// They stand.
+    Keep,
+    /// The writer turned out not to be a tenant: nothing to judge.
+    Dismiss,
+    /// The writer is this tenant: check again with it.
+    As(Tenant),
+}
 
 /// A check over a typed view `T` of one kind.
 pub struct Typed<T, P> {
@@ -107,9 +124,25 @@ impl<T: DeserializeOwned, P> Judge<P> for Typed<T, P> {
         self.kind
     }
 
-    fn judge(&self, object: &Value, ctx: &Ctx<P>) -> Result<Vec<Finding>, DecodeError> {
+    fn judge(
+        &self,
+        object: &Value,
+        ctx: &Ctx<P>,
+        second_look: &dyn Fn(&[Finding]) -> SecondLook,
+    ) -> Result<Vec<Finding>, DecodeError> {
         let typed: T = serde_path_to_error::deserialize(object)?;
-        Ok((self.check)(&typed, ctx))
+        let findings = (self.check)(&typed, ctx);
+        Ok(match second_look(&findings) {
+            SecondLook::Keep => findings,
+            SecondLook::Dismiss => Vec::new(),
+            SecondLook::As(tenant) => (self.check)(
+                &typed,
+                &Ctx {
+                    tenant: Some(&tenant),
+                    ..*ctx
+                },
+            ),
+        })
     }
 }
 
@@ -255,24 +288,19 @@ pub fn review<P>(
         cluster,
         tenant: tenant.as_ref(),
     };
-    let mut judged = judge.judge(object, &ctx);
-    if let (Some(w), Some(candidate), Ok(findings)) = (writers, &tenant, &judged)
-        && candidate.needs_lookup()
-        && findings.iter().any(Finding::denies)
-    {
-        // Only now is it worth a look-up to know whether the writer is a tenant at all.
-        match (w.confirm)(&settings.identities, candidate.clone(), cluster) {
-            None => return Verdict::accept(obj),
-            Some(confirmed) => {
-                let ctx = Ctx {
-                    tenant: Some(&confirmed),
-                    ..ctx
-                };
-                judged = judge.judge(object, &ctx);
+    let second_look = |findings: &[Finding]| match (writers, &tenant) {
+        (Some(w), Some(candidate))
+            if candidate.needs_lookup() && findings.iter().any(Finding::denies) =>
+        {
+            // Only now is it worth a look-up to know whether the writer is a tenant at all.
+            match (w.confirm)(&settings.identities, candidate.clone(), cluster) {
+                None => SecondLook::Dismiss,
+                Some(confirmed) => SecondLook::As(confirmed),
             }
         }
-    }
-    match judged {
+        _ => SecondLook::Keep,
+    };
+    match judge.judge(object, &ctx, &second_look) {
         Ok(findings) => Verdict::of(obj, findings),
         Err(e) => {
             let version = version_of(&api_version);
