@@ -57,6 +57,7 @@ test: build
     cargo test --locked --workspace
     just tools
     ./target/debug/fluxgate-testkit
+    just fuzz 10000
     just test-playground
     bash deploy/monitoring/check.sh
     bash scripts/publish-check.sh
@@ -123,54 +124,64 @@ run POLICY REQUEST *ARGS: build
     ./target/debug/fluxgate run "{{ wasm_dir }}/{{ POLICY }}.wasm" \
       -r "$request" "${extra[@]}" {{ ARGS }}
 
-# Per-request cost of every policy (fresh instance like policy-server, and reused), on the
-# first accepted and the first rejected CREATE/UPDATE fixture of each.
-bench *ARGS: build
+# The bench's floor (bench/floor, the leanest honest SDK policy), built and optimised like the
+# policies: target/bench/fluxgate-floor.wasm.
+floor:
+    cargo build --locked -q --release --target wasm32-wasip1 -p fluxgate-floor
+    OUT_DIR=target/bench ./scripts/optimize.sh fluxgate-floor
+
+# Per-request cost of every policy against the floor (bench/floor: the leanest honest SDK
+# policy), same run, same request: the first accepted and the first rejected CREATE/UPDATE
+# fixture of each policy and the large shapes (`fluxgate-testkit bench-requests`). Prints the
+# table of medians and ratios; the reports stay in target/bench/json.
+bench *ARGS: build floor
     #!/usr/bin/env bash
     set -euo pipefail
     cargo build --locked -q --profile host -p fluxgate-cli --bin fluxgate
     just tools
-    tmp=$(mktemp -d)
+    requests=target/bench/requests out=target/bench/json
+    rm -rf "$requests" "$out"; mkdir -p "$out"
+    ./target/debug/fluxgate-testkit bench-requests "$requests/shapes"
     for p in {{ policies }}; do
       for kind in accept reject; do
         # the first CREATE/UPDATE case: a DELETE is answered before any rule runs
         for fixture in policies/$p/fixtures/$kind-*.yaml; do
           grep -q '^operation: DELETE' "$fixture" || break
         done
-        ./target/debug/fluxgate-testkit export "$fixture" "$tmp/$p-$kind"
-        echo "== $p: $fixture"
-        ./target/host/fluxgate bench "{{ wasm_dir }}/$p.wasm" -r "$tmp/$p-$kind/request.json" \
-          --settings-path "$tmp/$p-$kind/settings.json" --cluster-state "$tmp/$p-$kind/cluster.json" \
-          --allow-context-aware --metadata-path "policies/$p/metadata.yml" {{ ARGS }}
+        ./target/debug/fluxgate-testkit export "$fixture" "$requests/$p/$(basename "$fixture" .yaml)"
+      done
+      for dir in "$requests/$p"/* "$requests"/shapes/*; do
+        name=$(basename "$dir"); iterations=()
+        # the large shapes take milliseconds a call: fewer samples keep the run short
+        [[ $dir == */shapes/* ]] && iterations=(--iterations 400 --warmup 40)
+        echo "bench: $p $name" >&2
+        ./target/host/fluxgate bench "{{ wasm_dir }}/$p.wasm" -r "$dir/request.json" \
+          --settings-path "$dir/settings.json" --cluster-state "$dir/cluster.json" \
+          --allow-context-aware --metadata-path "policies/$p/metadata.yml" \
+          --floor target/bench/fluxgate-floor.wasm "${iterations[@]}" {{ ARGS }} --json > "$out/$p--$name.json"
       done
     done
+    ./target/debug/fluxgate-testkit bench-table "$out"
 
 # Per-request medians of REV's modules against this tree's, same run, same requests
 # (`just bench-compare 7a4f009`: before the rule model); prints a table and the worst ratio.
 bench-compare REV *ARGS:
     bash scripts/bench-compare.sh {{ REV }} {{ ARGS }}
 
-# Rewrite the README's per-request table from one run of the same benchmark (`--json`).
-bench-readme: build
-    #!/usr/bin/env bash
-    set -euo pipefail
-    cargo build --locked -q --profile host -p fluxgate-cli --bin fluxgate
+# `just bench`, and its table written into the README's Performance section.
+bench-readme: bench
+    ./target/debug/fluxgate-testkit bench-table target/bench/json README.md
+
+# Cases come from the fixtures and from objects generated from the real CRD schemas, then get
+# type flips, deletions, nulls, odd and look-alike strings, other operations and users,
+# disagreeing kinds, other apiVersions, deep nesting, 100k-item lists and maps, 1 MB strings;
+# the worst cases follow (3 MiB UPDATE, 100k values keys, 10k rules). Fails on a trap, a 500,
+# a timeout or a 400 without a field path; failing cases are minimised into target/fuzz/.
+# `just fuzz 1000 --seed 7 --policy source-origin`; `fluxgate-testkit fuzz --help`.
+# Fuzz every policy's built module with N cases (seeded, reproducible), then the worst cases.
+fuzz N="10000" *ARGS: build
     just tools
-    tmp=$(mktemp -d); mkdir -p "$tmp/json"
-    for p in {{ policies }}; do
-      for kind in accept reject; do
-        for fixture in policies/$p/fixtures/$kind-*.yaml; do
-          grep -q '^operation: DELETE' "$fixture" || break
-        done
-        name=$(basename "$fixture" .yaml)
-        ./target/debug/fluxgate-testkit export "$fixture" "$tmp/$p-$kind"
-        ./target/host/fluxgate bench "{{ wasm_dir }}/$p.wasm" -r "$tmp/$p-$kind/request.json" \
-          --settings-path "$tmp/$p-$kind/settings.json" --cluster-state "$tmp/$p-$kind/cluster.json" \
-          --allow-context-aware --metadata-path "policies/$p/metadata.yml" --json > "$tmp/json/$p--$name.json"
-        echo "bench: $p $name" >&2
-      done
-    done
-    ./target/debug/fluxgate-testkit bench-table "$tmp/json" README.md
+    ./target/debug/fluxgate-testkit fuzz {{ N }} {{ ARGS }}
 
 # promtool checks and unit tests of the Prometheus alerts (deploy/monitoring).
 monitoring:

@@ -134,4 +134,24 @@ impl Fixture {
         request.dry_run = self.dry_run;
         request
     }
+    /// Writes what `fluxgate run` and `fluxgate bench` read for this case: DIR/request.json,
+    /// DIR/settings.json and DIR/cluster.json (the state context-aware policies look up).
+    pub fn export(&self, uid: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+        fn write(path: std::path::PathBuf, value: &impl serde::Serialize) -> anyhow::Result<()> {
+            Ok(std::fs::write(path, serde_json::to_string_pretty(value)?)?)
+        }
+        std::fs::create_dir_all(dir)?;
+        write(dir.join("request.json"), &self.request(uid))?;
+        let settings = if self.settings.is_null() {
+            serde_json::json!({})
+        } else {
+            self.settings.clone()
+        };
+        write(dir.join("settings.json"), &settings)?;
+        let none = serde_json::json!({});
+        write(
+            dir.join("cluster.json"),
+            self.cluster_state.as_ref().unwrap_or(&none),
+        )
+    }
 }

@@ -1,8 +1,16 @@
 //! `fluxgate-testkit [--root DIR] [POLICY...]`: replays the fixtures of every policy (or
 //! the named ones) through the release wasm modules and reports each failing case.
 //!
-//! `fluxgate-testkit bench-table JSON_DIR README`: the README's per-request table from
-//! `fluxgate bench --json` reports (`just bench-readme`).
+//! `fluxgate-testkit bench-table JSON_DIR [README]`: the per-request table (ratios to the
+//! floor) from `fluxgate bench --floor --json` reports, printed or written into the README
+//! (`just bench`, `just bench-readme`).
+//!
+//! `fluxgate-testkit bench-requests DIR`: the bench's large real-world shapes (a HelmRelease
+//! with 10 KB and 100 KB of values, a ClusterRole with 200 rules, a Kustomization with 50
+//! patches) as DIR/<shape>/{request,settings,cluster}.json (`just bench`).
+//!
+//! `fluxgate-testkit fuzz [N] [...]`: structure-aware fuzzing of the built modules
+//! (`just fuzz`; `fuzz --help`).
 //!
 //! `fluxgate-testkit export FIXTURE DIR`: writes the AdmissionRequest and settings a fixture
 //! stands for (DIR/request.json, DIR/settings.json), for `fluxgate run` and `fluxgate bench`.
@@ -29,13 +37,11 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<bool> {
     if std::env::args().nth(1).as_deref() == Some("bench-table") {
         let args: Vec<String> = std::env::args().skip(2).collect();
-        let [dir, readme] = args.as_slice() else {
-            anyhow::bail!("usage: fluxgate-testkit bench-table JSON_DIR README");
-        };
-        fluxgate_testkit::bench_table::write(
-            std::path::Path::new(dir),
-            std::path::Path::new(readme),
-        )?;
+        match args.as_slice() {
+            [dir] => print!("{}", fluxgate_testkit::bench_table::table(dir.as_ref())?),
+            [dir, readme] => fluxgate_testkit::bench_table::write(dir.as_ref(), readme.as_ref())?,
+            _ => anyhow::bail!("usage: fluxgate-testkit bench-table JSON_DIR [README]"),
+        }
         return Ok(true);
     }
     if std::env::args().nth(1).as_deref() == Some("playground-cases") {
@@ -52,6 +58,16 @@ fn run() -> anyhow::Result<bool> {
             std::path::Path::new(cases),
         )?;
         eprintln!("playground-cases: {n} fixtures answered by the native host");
+        return Ok(true);
+    }
+    if std::env::args().nth(1).as_deref() == Some("fuzz") {
+        return fluxgate_testkit::fuzz::run(std::env::args().skip(2));
+    }
+    if std::env::args().nth(1).as_deref() == Some("bench-requests") {
+        let dir = std::env::args()
+            .nth(2)
+            .ok_or_else(|| anyhow::anyhow!("usage: fluxgate-testkit bench-requests DIR"))?;
+        fluxgate_testkit::bench_requests::write(std::path::Path::new(&dir))?;
         return Ok(true);
     }
     if std::env::args().nth(1).as_deref() == Some("export") {
@@ -137,28 +153,5 @@ fn export(fixture_path: &std::path::Path, dir: &std::path::Path) -> anyhow::Resu
         .file_stem()
         .unwrap_or_default()
         .to_string_lossy();
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(
-        dir.join("request.json"),
-        serde_json::to_string_pretty(&fixture.request(&uid))?,
-    )?;
-    let settings = if fixture.settings.is_null() {
-        serde_json::json!({})
-    } else {
-        fixture.settings.clone()
-    };
-    std::fs::write(
-        dir.join("settings.json"),
-        serde_json::to_string_pretty(&settings)?,
-    )?;
-    // Context-aware policies need the cluster the fixture describes.
-    let cluster = fixture
-        .cluster_state
-        .clone()
-        .unwrap_or_else(|| serde_json::json!({}));
-    std::fs::write(
-        dir.join("cluster.json"),
-        serde_json::to_string_pretty(&cluster)?,
-    )?;
-    Ok(())
+    fixture.export(&uid, dir)
 }

@@ -5,6 +5,10 @@
 //! one instance and so underestimates that; this reports both. Every measured call's
 //! response is checked against the first one, so no work can be skipped or go wrong
 //! unnoticed.
+//!
+//! With a floor module (`--floor`, `just floor`: the leanest honest SDK policy,
+//! bench/floor) the same request goes through it in the same run, and the report gives the
+//! policy's medians as ratios of the floor's: a figure that does not move with the machine.
 
 use fluxgate_protocol::admission::{AdmissionRequest, AdmissionResponse};
 use fluxgate_runtime::capabilities::EvaluationContext;
@@ -17,21 +21,24 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy)]
-pub struct BenchOptions {
+pub struct BenchOptions<'a> {
     pub iterations: usize,
     pub warmup: usize,
     pub compile_iterations: usize,
     /// Threads of the throughput phase; `None`: no throughput phase.
     pub threads: Option<usize>,
+    /// The floor module: the same request goes through it, and the report adds ratios.
+    pub floor: Option<&'a [u8]>,
 }
 
-impl Default for BenchOptions {
+impl Default for BenchOptions<'_> {
     fn default() -> Self {
         BenchOptions {
             iterations: 2000,
             warmup: 200,
             compile_iterations: 5,
             threads: None,
+            floor: None,
         }
     }
 }
@@ -76,6 +83,28 @@ pub struct BenchReport {
     pub validate_reused_instance: Stats,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throughput: Option<Throughput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor: Option<Floor>,
+}
+
+/// The floor module on the same request, same run, and the policy's medians over its.
+#[derive(Serialize, Debug, Clone, Copy)]
+pub struct Floor {
+    pub wasm_bytes: usize,
+    pub request_fresh_instance: Stats,
+    pub validate_reused_instance: Stats,
+    /// Policy median / floor median, request total on a fresh instance.
+    pub ratio_fresh: f64,
+    /// Policy median / floor median, `validate` on a reused instance.
+    pub ratio_reused: f64,
+}
+
+/// The per-request phases of one module.
+struct Phases {
+    instantiate: Vec<Duration>,
+    validate_fresh: Vec<Duration>,
+    request_fresh: Vec<Duration>,
+    reused: Vec<Duration>,
 }
 
 /// Requests per second with `threads` threads sharing one compiled module, each request
@@ -111,8 +140,77 @@ pub fn run(
             .collect::<anyhow::Result<_>>()?,
     );
     let policy = Policy::from_bytes(runtime, policy_id.to_string(), wasm)?;
+    let (expected, phases) = measure(runtime, &policy, &ctx, request, settings, opts)?;
+    let floor = match opts.floor {
+        Some(floor_wasm) => {
+            let module = Policy::from_bytes(runtime, "floor".into(), floor_wasm)?;
+            let (_, f) = measure(runtime, &module, &ctx, request, &Value::Null, opts)?;
+            let (fresh, reused) = (Stats::of(f.request_fresh), Stats::of(f.reused));
+            Some(Floor {
+                wasm_bytes: floor_wasm.len(),
+                request_fresh_instance: fresh,
+                validate_reused_instance: reused,
+                ratio_fresh: ratio(&phases.request_fresh, fresh),
+                ratio_reused: ratio(&phases.reused, reused),
+            })
+        }
+        None => None,
+    };
+    let check = |r: AdmissionResponse| -> anyhow::Result<()> {
+        anyhow::ensure!(
+            r == expected,
+            "non-deterministic policy response: {r:?} vs {expected:?}"
+        );
+        Ok(())
+    };
 
-    let expected = policy::validate(runtime, &policy, ctx.clone(), request, settings);
+    let throughput = match opts.threads {
+        Some(threads) => Some(throughput(threads.max(1), opts.iterations, &|| {
+            check(policy::validate(
+                runtime,
+                &policy,
+                ctx.clone(),
+                request,
+                settings,
+            ))
+        })?),
+        None => None,
+    };
+
+    Ok(BenchReport {
+        policy: policy_id.to_string(),
+        wasm_bytes: wasm.len(),
+        allowed: expected.allowed,
+        compile,
+        instantiate: Stats::of(phases.instantiate),
+        validate_fresh_instance: Stats::of(phases.validate_fresh),
+        request_fresh_instance: Stats::of(phases.request_fresh),
+        validate_reused_instance: Stats::of(phases.reused),
+        throughput,
+        floor,
+    })
+}
+
+fn ratio(policy: &[Duration], floor: Stats) -> f64 {
+    let policy = Stats::of(policy.to_vec()).median_us;
+    if floor.median_us > 0.0 {
+        policy / floor.median_us
+    } else {
+        0.0
+    }
+}
+
+/// The first answer, then every per-request phase of `policy`; each measured answer must be
+/// the first one.
+fn measure(
+    runtime: &Runtime,
+    policy: &Policy,
+    ctx: &Arc<EvaluationContext>,
+    request: &AdmissionRequest,
+    settings: &Value,
+    opts: BenchOptions,
+) -> anyhow::Result<(AdmissionResponse, Phases)> {
+    let expected = policy::validate(runtime, policy, ctx.clone(), request, settings);
     let check = |r: AdmissionResponse| -> anyhow::Result<()> {
         anyhow::ensure!(
             r == expected,
@@ -140,7 +238,7 @@ pub fn run(
     let mut request_fresh = Vec::with_capacity(opts.iterations);
     for i in 0..opts.warmup + opts.iterations {
         let t = Instant::now();
-        let response = policy::validate(runtime, &policy, ctx.clone(), request, settings);
+        let response = policy::validate(runtime, policy, ctx.clone(), request, settings);
         let d = t.elapsed();
         check(black_box(response))?;
         if i >= opts.warmup {
@@ -159,31 +257,13 @@ pub fn run(
             reused.push(d);
         }
     }
-
-    let throughput = match opts.threads {
-        Some(threads) => Some(throughput(threads.max(1), opts.iterations, &|| {
-            check(policy::validate(
-                runtime,
-                &policy,
-                ctx.clone(),
-                request,
-                settings,
-            ))
-        })?),
-        None => None,
+    let phases = Phases {
+        instantiate,
+        validate_fresh,
+        request_fresh,
+        reused,
     };
-
-    Ok(BenchReport {
-        policy: policy_id.to_string(),
-        wasm_bytes: wasm.len(),
-        allowed: expected.allowed,
-        compile,
-        instantiate: Stats::of(instantiate),
-        validate_fresh_instance: Stats::of(validate_fresh),
-        request_fresh_instance: Stats::of(request_fresh),
-        validate_reused_instance: Stats::of(reused),
-        throughput,
-    })
+    Ok((expected, phases))
 }
 
 /// `requests` runs of `one` on each of `threads` threads, timed from a common start.
@@ -247,6 +327,17 @@ impl std::fmt::Display for BenchReport {
                 human(s.median_us),
                 human(s.p99_us),
                 s.samples
+            )?;
+        }
+        if let Some(fl) = self.floor {
+            writeln!(
+                f,
+                "  floor ({} bytes): request total {} ({:.2}x), validate reused {} ({:.2}x)",
+                fl.wasm_bytes,
+                human(fl.request_fresh_instance.median_us),
+                fl.ratio_fresh,
+                human(fl.validate_reused_instance.median_us),
+                fl.ratio_reused
             )?;
         }
         if let Some(t) = self.throughput {

@@ -56,6 +56,10 @@ enum Command {
         /// compiled module, each request on a fresh instance (policy-server's model).
         #[arg(long)]
         threads: Option<usize>,
+        /// The floor module (`just floor`: target/bench/floor.wasm): the same request goes
+        /// through it in the same run and the report adds the policy's ratios to it.
+        #[arg(long)]
+        floor: Option<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -487,9 +491,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             iterations,
             warmup,
             threads,
+            floor,
             json,
         } => {
             let session = Session::open(&eval)?;
+            let floor = floor.as_deref().map(read).transpose()?;
             session.check_settings()?;
             let wasm = read(&eval.policy)?;
             let ctx = Arc::new(EvaluationContext {
@@ -500,6 +506,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 iterations,
                 warmup,
                 threads,
+                floor: floor.as_deref(),
                 ..BenchOptions::default()
             };
             let report = bench::run(

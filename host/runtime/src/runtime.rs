@@ -43,6 +43,10 @@ impl Default for Limits {
 /// land anywhere in (N-1, N] s; a finer tick keeps ours close to the configured value.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// A deadline that never comes: wasmtime adds the ticks to the current epoch, so `u64::MAX`
+/// would wrap around to a deadline already past (and interrupt at once).
+const NEVER: u64 = u64::MAX / 2;
+
 /// A wasmtime engine plus the thread that advances its epoch.
 pub struct Runtime {
     engine: Engine,
@@ -198,11 +202,11 @@ impl Runtime {
         Ok(Instance { store, guest_call })
     }
 
-    /// The timeout in epoch ticks; `u64::MAX` (never) without a timeout.
+    /// The timeout in epoch ticks; [`NEVER`] without a timeout.
     fn deadline_ticks(&self) -> u64 {
-        self.limits.timeout.map_or(u64::MAX, |t| {
+        self.limits.timeout.map_or(NEVER, |t| {
             let ticks = t.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1);
-            u64::try_from(ticks).unwrap_or(u64::MAX)
+            u64::try_from(ticks).unwrap_or(NEVER).min(NEVER)
         })
     }
 

@@ -114,6 +114,26 @@ fn memory_cap_stops_a_runaway_guest() {
 }
 
 #[test]
+fn without_a_timeout_there_is_no_deadline() {
+    // `--disable-timeout-protection`: once the epoch clock has ticked, a deadline of
+    // "current epoch + u64::MAX" would wrap around and interrupt every call at once.
+    let rt = Runtime::new(Limits {
+        timeout: None,
+        max_memory_bytes: 16 << 20,
+    })
+    .unwrap();
+    let policy = load(&rt, "accept_all").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let response = policy::validate(&rt, &policy, ctx(), &request(), &Value::Null);
+    assert!(response.allowed, "{response:?}");
+    let mut instance = rt.instantiate(&policy.module, ctx()).unwrap();
+    assert!(instance.memory_size() > 0);
+    let before = instance.memory_size();
+    instance.call("validate", b"{}").ok();
+    assert!(instance.memory_size() >= before);
+}
+
+#[test]
 fn settings_validation_failure_is_reported_not_raised() {
     let rt = runtime(2000);
     let policy = load(&rt, "trap").unwrap();

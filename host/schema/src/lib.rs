@@ -52,6 +52,11 @@ impl CrdSchemas {
             .contains_key(&(group.to_string(), version.to_string(), kind.to_string()))
     }
 
+    /// Every `(group, version, kind)` with a schema, and its `openAPIV3Schema`.
+    pub fn iter(&self) -> impl Iterator<Item = (&(String, String, String), &Value)> {
+        self.schemas.iter()
+    }
+
     /// Errors of `object` against the schema of its apiVersion and kind, each with a path.
     pub fn validate(&self, object: &Value) -> Result<Vec<String>, String> {
         let api_version = object["apiVersion"].as_str().unwrap_or_default();

@@ -51,6 +51,51 @@ impl fmt::Display for ObjectRef {
     }
 }
 
+/// Findings a verdict keeps per rule. The rest are counted in one more finding of the rule,
+/// so a message stays readable and bounded: a HelmRelease with 100,000 risky values is one
+/// denial naming 20 of them, not a 25 MB message that `fluxgate_explain` then runs out of
+/// memory rendering (found by `just fuzz`).
+pub const MAX_FINDINGS_PER_RULE: usize = 20;
+
+fn capped(findings: Vec<Finding>) -> Vec<Finding> {
+    if findings.len() <= MAX_FINDINGS_PER_RULE {
+        return findings;
+    }
+    // (rule, findings seen, the first one left out)
+    let mut seen: Vec<(std::borrow::Cow<'static, str>, usize, Option<Finding>)> = Vec::new();
+    let mut kept = Vec::new();
+    for finding in findings {
+        let at = match seen.iter().position(|(rule, ..)| *rule == finding.rule) {
+            Some(at) => at,
+            None => {
+                seen.push((finding.rule.clone(), 0, None));
+                seen.len() - 1
+            }
+        };
+        let (_, count, first_left_out) = &mut seen[at];
+        *count += 1;
+        if *count <= MAX_FINDINGS_PER_RULE {
+            kept.push(finding);
+        } else if first_left_out.is_none() {
+            *first_left_out = Some(finding);
+        }
+    }
+    for (_, count, first_left_out) in seen {
+        if let Some(first) = first_left_out {
+            let more = count - MAX_FINDINGS_PER_RULE;
+            kept.push(Finding {
+                problem: format!(
+                    "and {more} more finding(s) of this rule, the first of them: {}",
+                    first.problem
+                ),
+                fix: format!("{} (everywhere the rule found it)", first.fix),
+                ..first
+            });
+        }
+    }
+    kept
+}
+
 /// A policy's answer to one admission request: the object and what the rules found in it.
 /// It denies when any finding denies; warnings become admission warnings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,10 +116,11 @@ impl Verdict {
         }
     }
 
+    /// The verdict of a check's findings, at most [`MAX_FINDINGS_PER_RULE`] of each rule.
     pub fn of(object: ObjectRef, findings: Vec<Finding>) -> Self {
         Verdict {
             object,
-            findings,
+            findings: capped(findings),
             code: None,
         }
     }
@@ -127,6 +173,30 @@ impl Verdict {
 mod tests {
     use super::*;
     use crate::{KindSpec, Rule, Severity};
+
+    #[test]
+    fn findings_are_capped_per_rule() {
+        const A: Rule = Rule::deny("t/a", &[KindSpec::ANY], "a", "a", "");
+        const B: Rule = Rule::deny("t/b", &[KindSpec::ANY], "b", "b", "");
+        let mut findings: Vec<Finding> = (0..100_000)
+            .map(|i| A.at(format!("spec.values[{i}]"), format!("value {i}"), "drop it"))
+            .collect();
+        findings.push(B.at("spec.x", "x", "fix x"));
+        let verdict = Verdict::of(ObjectRef::default(), findings);
+        let of = |rule: &str| verdict.findings.iter().filter(|f| f.rule == rule).count();
+        assert_eq!((of("t/a"), of("t/b")), (MAX_FINDINGS_PER_RULE + 1, 1));
+        let summary = verdict.findings.iter().rfind(|f| f.rule == "t/a").unwrap();
+        assert_eq!(summary.field, "spec.values[20]");
+        assert!(
+            summary
+                .problem
+                .starts_with("and 99980 more finding(s) of this rule, the first of them: value 20")
+        );
+        assert!(verdict.message().unwrap().len() < 10_000);
+        // Fewer than the cap: untouched.
+        let few = vec![A.at("a", "p", "f"), A.at("b", "p", "f")];
+        assert_eq!(Verdict::of(ObjectRef::default(), few.clone()).findings, few);
+    }
 
     const DENY: Rule = Rule {
         id: "t/deny",

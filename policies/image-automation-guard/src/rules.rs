@@ -365,6 +365,22 @@ pub fn check_image_repository(repo: &ImageRepository, ctx: &Ctx<Settings>) -> Ve
 /// `spec.exclusionList`, judged by what its entries hide: image-reflector-controller drops
 /// a tag when any entry's `regexp.MatchString` finds it (`filterOutTags`).
 fn check_exclusions(list: &[String], out: &mut Vec<Finding>) {
+    // The CRD caps the list (`maxItems: 25` in every served version), and the API server
+    // enforces the schema before any validating webhook: a longer list can only reach an
+    // offline scan. It is refused as such, and only the entries the CRD allows are compiled,
+    // so no list can run an evaluation past its deadline.
+    const MAX_EXCLUSIONS: usize = 25;
+    if list.len() > MAX_EXCLUSIONS {
+        out.push(EXCLUSION_INVALID.at(
+            "spec.exclusionList",
+            format!(
+                "has {} entries, more than the {MAX_EXCLUSIONS} the ImageRepository CRD allows (maxItems)",
+                list.len()
+            ),
+            format!("keep at most {MAX_EXCLUSIONS} entries"),
+        ));
+    }
+    let list = &list[..list.len().min(MAX_EXCLUSIONS)];
     // Entries that compile, run as tags are searched; `None`: syntax this check does not run.
     let mut entries: Vec<(usize, Option<TagRegex>)> = Vec::new();
     for (i, entry) in list.iter().enumerate() {
