@@ -43,12 +43,7 @@ impl Loaded {
         Arc::new(EvaluationContext {
             policy_id: self.name.clone(),
             cluster,
-            allowed_resources: self
-                .metadata
-                .context_aware_resources
-                .iter()
-                .map(|r| (r.api_version.clone(), r.kind.clone()))
-                .collect(),
+            allowed_resources: self.metadata.granted_resources(),
             log: LogSink::Capture(Default::default()),
             ..Default::default()
         })

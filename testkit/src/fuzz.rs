@@ -367,11 +367,7 @@ impl<'a> Target<'a> {
         let module = Policy::load(runtime, &wasm)?;
         let metadata =
             Metadata::from_yaml(&std::fs::read_to_string(policy.dir.join("metadata.yml"))?)?;
-        let allowed: std::collections::BTreeSet<(String, String)> = metadata
-            .context_aware_resources
-            .iter()
-            .map(|r| (r.api_version.clone(), r.kind.clone()))
-            .collect();
+        let allowed: std::collections::BTreeSet<(String, String)> = metadata.granted_resources();
         let contexts = corpus
             .contexts
             .iter()
@@ -618,12 +614,7 @@ pub fn run(args: impl Iterator<Item = String>) -> anyhow::Result<bool> {
         .filter(|p| options.policies.is_empty() || options.policies.contains(&p.name))
         .collect();
     anyhow::ensure!(!policies.is_empty(), "fuzz: no policy matches");
-    let crds = root.join("testkit/crds/flux");
-    let schemas = CrdSchemas::load(&[
-        &crds,
-        &crds.join("legacy"),
-        &root.join("testkit/crds/flux-operator"),
-    ])?;
+    let schemas = runner::crd_schemas(&root)?;
     let runtime = Runtime::new(Limits::default())?;
     if options.only_case.is_some() || options.replay.is_some() {
         return replay_one(&runtime, &schemas, &policies, &options);
@@ -1230,13 +1221,7 @@ mod tests {
             std::sync::OnceLock::new();
         LOADED.get_or_init(|| {
             let root = root();
-            let crds = root.join("testkit/crds/flux");
-            let schemas = CrdSchemas::load(&[
-                &crds,
-                &crds.join("legacy"),
-                &root.join("testkit/crds/flux-operator"),
-            ])
-            .unwrap();
+            let schemas = runner::crd_schemas(&root).unwrap();
             let corpora = runner::discover(&root)
                 .unwrap()
                 .into_iter()

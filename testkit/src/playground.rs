@@ -68,11 +68,7 @@ pub fn write(
             let ctx = Arc::new(EvaluationContext {
                 policy_id: name.clone(),
                 cluster,
-                allowed_resources: metadata
-                    .context_aware_resources
-                    .iter()
-                    .map(|r| (r.api_version.clone(), r.kind.clone()))
-                    .collect(),
+                allowed_resources: metadata.granted_resources(),
                 log: LogSink::Discard,
                 ..Default::default()
             });

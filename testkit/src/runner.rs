@@ -78,13 +78,22 @@ pub struct Replayer {
     schemas: CrdSchemas,
 }
 
+/// The CRD schemas fixtures and generated objects are checked against: Flux's served
+/// versions, its legacy ones and the Flux Operator's (testkit/crds).
+pub fn crd_schemas(root: &Path) -> anyhow::Result<CrdSchemas> {
+    let crds = root.join("testkit/crds/flux");
+    CrdSchemas::load(&[
+        &crds,
+        &crds.join("legacy"),
+        &root.join("testkit/crds/flux-operator"),
+    ])
+}
+
 impl Replayer {
     pub fn new(root: &Path) -> anyhow::Result<Self> {
-        let crds = root.join("testkit/crds/flux");
-        let operator = root.join("testkit/crds/flux-operator");
         Ok(Replayer {
             runtime: Runtime::new(Limits::default())?,
-            schemas: CrdSchemas::load(&[&crds, &crds.join("legacy"), &operator])?,
+            schemas: crd_schemas(root)?,
         })
     }
 
@@ -157,11 +166,7 @@ impl Replayer {
         let ctx = Arc::new(EvaluationContext {
             policy_id: uid.clone(),
             cluster,
-            allowed_resources: metadata
-                .context_aware_resources
-                .iter()
-                .map(|r| (r.api_version.clone(), r.kind.clone()))
-                .collect(),
+            allowed_resources: metadata.granted_resources(),
             log: LogSink::Capture(Default::default()),
             ..Default::default()
         });

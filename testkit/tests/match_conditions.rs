@@ -469,11 +469,7 @@ fn no_fixture_a_policy_denies_is_filtered_out_and_what_it_accepts_unjudged_is() 
                 let ctx = Arc::new(EvaluationContext {
                     policy_id: uid.clone(),
                     cluster: cluster.clone(),
-                    allowed_resources: metadata
-                        .context_aware_resources
-                        .iter()
-                        .map(|r| (r.api_version.clone(), r.kind.clone()))
-                        .collect(),
+                    allowed_resources: metadata.granted_resources(),
                     log: LogSink::Discard,
                     ..Default::default()
                 });

@@ -84,11 +84,7 @@ fn context_aware_resources_are_exactly_what_the_fixtures_look_up() {
     let replayer = Replayer::new(&root).unwrap();
     for policy in policies() {
         let metadata = Metadata::from_yaml(&read(&policy.dir.join("metadata.yml"))).unwrap();
-        let declared: BTreeSet<(String, String)> = metadata
-            .context_aware_resources
-            .iter()
-            .map(|r| (r.api_version.clone(), r.kind.clone()))
-            .collect();
+        let declared: BTreeSet<(String, String)> = metadata.granted_resources();
         let looked_up: BTreeSet<(String, String)> = replayer
             .replay(&root, &policy)
             .unwrap()

@@ -184,11 +184,7 @@ fn flux2_multi_tenancy_is_admitted_with_default_settings() {
             let ctx = Arc::new(EvaluationContext {
                 policy_id: name.into(),
                 cluster: cluster_state(&objects),
-                allowed_resources: metadata
-                    .context_aware_resources
-                    .iter()
-                    .map(|c| (c.api_version.clone(), c.kind.clone()))
-                    .collect(),
+                allowed_resources: metadata.granted_resources(),
                 log: LogSink::Discard,
                 ..Default::default()
             });

@@ -645,7 +645,7 @@ struct Session {
     settings: Value,
     ctx: Arc<EvaluationContext>,
     cluster: ClusterState,
-    granted: Vec<(String, String)>,
+    granted: std::collections::BTreeSet<(String, String)>,
 }
 
 impl Session {
@@ -683,13 +683,9 @@ impl Session {
                     "--allow-context-aware needs metadata: annotate the module or pass --metadata-path"
                 )
             })?;
-            metadata
-                .context_aware_resources
-                .into_iter()
-                .map(|r| (r.api_version, r.kind))
-                .collect()
+            metadata.granted_resources()
         } else {
-            Vec::new()
+            Default::default()
         };
         let mut session = Session {
             runtime,
@@ -708,7 +704,7 @@ impl Session {
         Ok(EvaluationContext {
             policy_id: self.policy.id.clone(),
             cluster: self.cluster.clone(),
-            allowed_resources: self.granted.iter().cloned().collect(),
+            allowed_resources: self.granted.clone(),
             log: LogSink::Stderr,
             ..Default::default()
         })

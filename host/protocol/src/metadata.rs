@@ -2,7 +2,7 @@
 //! section of an annotated module). Only what the host needs is typed; the rest is kept.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const CUSTOM_SECTION: &str = "io.kubewarden.metadata";
 
@@ -44,6 +44,14 @@ impl Metadata {
         Ok(serde_yaml::from_str(text)?)
     }
 
+    /// Its `contextAwareResources` as a host grants them: `(apiVersion, kind)` pairs.
+    pub fn granted_resources(&self) -> BTreeSet<(String, String)> {
+        self.context_aware_resources
+            .iter()
+            .map(|r| (r.api_version.clone(), r.kind.clone()))
+            .collect()
+    }
+
     /// Whether one of the `rules` selects this request (group, version, resource and
     /// operation, `*` matching any), as the webhook configuration Kubewarden writes from
     /// them would send it to the policy.
@@ -77,5 +85,23 @@ impl Metadata {
             }
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn granted_resources_are_the_declared_pairs() {
+        let m = Metadata::from_yaml(
+            "rules: []\nmutating: false\ncontextAwareResources:\n- {apiVersion: v1, kind: Namespace}\n- {apiVersion: v1, kind: ServiceAccount}\n- {apiVersion: v1, kind: Namespace}\n",
+        )
+        .unwrap();
+        let want: BTreeSet<_> = [("v1", "Namespace"), ("v1", "ServiceAccount")]
+            .map(|(a, k)| (a.to_string(), k.to_string()))
+            .into();
+        assert_eq!(m.granted_resources(), want);
+        assert!(Metadata::default().granted_resources().is_empty());
     }
 }

@@ -123,12 +123,7 @@ pub fn evaluate(
             Arc::new(EvaluationContext {
                 policy_id: m.name.clone(),
                 cluster: cluster.clone(),
-                allowed_resources: m
-                    .metadata
-                    .context_aware_resources
-                    .iter()
-                    .map(|r| (r.api_version.clone(), r.kind.clone()))
-                    .collect(),
+                allowed_resources: m.metadata.granted_resources(),
                 log: LogSink::Discard,
                 ..Default::default()
             })

@@ -7,7 +7,6 @@
 use super::generate::Corpus;
 use super::{Case, Class, Target};
 use crate::runner::PolicyUnderTest;
-use crate::schema::CrdSchemas;
 use fluxgate_runtime::runtime::Runtime;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -236,12 +235,7 @@ pub fn run_all(
     runs: usize,
     jobs: usize,
 ) -> anyhow::Result<Vec<Row>> {
-    let crds = root.join("testkit/crds/flux");
-    let schemas = CrdSchemas::load(&[
-        &crds,
-        &crds.join("legacy"),
-        &root.join("testkit/crds/flux-operator"),
-    ])?;
+    let schemas = crate::runner::crd_schemas(root)?;
     let shared: Vec<(Case, Vec<u8>)> = shared_cases()
         .into_iter()
         .map(|c| {
