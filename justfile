@@ -163,6 +163,22 @@ bench *ARGS: build floor
     done
     ./target/debug/fluxgate-testkit bench-table "$out"
 
+# Mutation testing (cargo-mutants, installed at the pinned version if missing) of every
+# policy's rules, then of the shared rule crates, judged by the crates' tests and the
+# fixtures replayed natively: `just mutants tenant-cluster-scope`. Survivors are listed in
+# target/mutants/<crate>/mutants.out/missed.txt. Not CI: all of it takes hours.
+mutants *CRATES:
+    bash scripts/mutants.sh {{ CRATES }}
+
+# The documented fuzz run: 1,000,000 cases per policy (default every policy), logs in
+# target/fuzz/million/, the README's table regenerated from them. Hours; not CI.
+fuzz-million *POLICIES:
+    bash scripts/fuzz-million.sh {{ POLICIES }}
+
+# The README's mutation-testing table, from the records `just mutants` left in target/mutants.
+mutants-readme:
+    python3 scripts/mutants-summary.py target/mutants --readme README.md
+
 # Per-request medians of REV's modules against this tree's, same run, same requests
 # (`just bench-compare 7a4f009`: before the rule model); prints a table and the worst ratio.
 bench-compare REV *ARGS:

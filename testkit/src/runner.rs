@@ -1,17 +1,17 @@
-//! Replays every fixture of a policy through its release wasm, with the host library.
+//! Replays every fixture of a policy through its release wasm, with the host library
+//! (the checks are `fluxgate_fixtures::replay`'s, shared with the native replay), and
+//! checks the fixtures' Flux objects against the CRD schemas.
 
-use crate::fixture::Fixture;
 use crate::schema::CrdSchemas;
+use fluxgate_fixtures::{Fixture, replay};
 use fluxgate_protocol::admission::AdmissionResponse;
 use fluxgate_protocol::explain::PolicyFinding;
 use fluxgate_protocol::metadata::Metadata;
-use fluxgate_runtime::capabilities::{ClusterState, EvaluationContext, LogSink};
-use fluxgate_runtime::policy::{self, Policy};
+use fluxgate_runtime::policy::Policy;
 use fluxgate_runtime::runtime::{Limits, Runtime};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// A policy crate that has fixtures.
 pub struct PolicyUnderTest {
@@ -33,13 +33,7 @@ impl PolicyUnderTest {
     }
 
     pub fn fixtures(&self) -> anyhow::Result<Vec<PathBuf>> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.join("fixtures"))?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-            .collect();
-        files.sort();
-        Ok(files)
+        fluxgate_fixtures::fixture::files(&self.dir.join("fixtures"))
     }
 }
 
@@ -133,16 +127,8 @@ impl Replayer {
     }
 
     fn case(&self, policy: &Policy, metadata: &Metadata, file: &Path) -> CaseResult {
-        let uid = file
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let fixture = match std::fs::read_to_string(file)
-            .map_err(anyhow::Error::from)
-            .and_then(|t| Fixture::parse(&t))
-        {
-            Ok(f) => f,
+        let (uid, fixture) = match Fixture::read(file) {
+            Ok(read) => read,
             Err(e) => {
                 return CaseResult {
                     file: file.into(),
@@ -155,84 +141,17 @@ impl Replayer {
             }
         };
         let mut failures = self.schema_failures(&fixture);
-        let cluster = match &fixture.cluster_state {
-            None => Ok(ClusterState::default()),
-            Some(v) => serde_json::from_value::<ClusterState>(v.clone()),
-        };
-        let cluster = cluster.unwrap_or_else(|e| {
-            failures.push(format!("clusterState: {e}"));
-            ClusterState::default()
+        let outcome = replay::judge(&fixture, &uid, metadata, |ctx| {
+            self.runtime.instantiate(&policy.module, ctx)
         });
-        let ctx = Arc::new(EvaluationContext {
-            policy_id: uid.clone(),
-            cluster,
-            allowed_resources: metadata.granted_resources(),
-            log: LogSink::Capture(Default::default()),
-            ..Default::default()
-        });
-
-        let expect = &fixture.expect;
-        let settings =
-            policy::validate_settings(&self.runtime, policy, ctx.clone(), &fixture.settings);
-        let mut response = None;
-        let mut findings = Vec::new();
-        if settings.valid != expect.settings_valid {
-            failures.push(format!(
-                "settings valid: expected {}, got {} ({})",
-                expect.settings_valid,
-                settings.valid,
-                settings.message.as_deref().unwrap_or("no message")
-            ));
-        } else if !settings.valid {
-            check_substrings(
-                "settings message",
-                settings.message.as_deref(),
-                expect.message.as_slice(),
-                &mut failures,
-            );
-        } else {
-            let r = policy::validate(
-                &self.runtime,
-                policy,
-                ctx.clone(),
-                &fixture.request(&uid),
-                &fixture.settings,
-            );
-            check_response(&fixture, &uid, &r, &mut failures);
-            // The findings come from the same module, through the operation Kubewarden never
-            // calls; its response must be exactly the one `validate` gave.
-            let explained = policy::explain(
-                &self.runtime,
-                policy,
-                ctx.clone(),
-                &fixture.request(&uid),
-                &fixture.settings,
-            );
-            if explained.response != r {
-                failures.push(format!(
-                    "fluxgate_explain answered {} where validate answered {}",
-                    serde_json::to_string(&explained.response).unwrap_or_default(),
-                    serde_json::to_string(&r).unwrap_or_default()
-                ));
-            }
-            check_rules(&fixture, &r, &explained.findings, &mut failures);
-            findings = explained.findings;
-            response = Some(r);
-        }
-        if !failures.is_empty() {
-            failures.extend(
-                ctx.captured_logs()
-                    .into_iter()
-                    .map(|l| format!("policy log: {l}")),
-            );
-        }
+        failures.extend(outcome.failures);
         CaseResult {
             file: file.into(),
             description: fixture.description.clone(),
             failures,
-            response,
-            findings,
-            lookups: ctx.lookups.lock().map(|l| l.clone()).unwrap_or_default(),
+            response: outcome.response,
+            findings: outcome.findings,
+            lookups: outcome.lookups,
         }
     }
 
@@ -275,80 +194,5 @@ impl Replayer {
             }
         }
         failures
-    }
-}
-
-fn check_response(fixture: &Fixture, uid: &str, r: &AdmissionResponse, failures: &mut Vec<String>) {
-    let expect = &fixture.expect;
-    if let Some(allowed) = expect.allowed
-        && r.allowed != allowed
-    {
-        failures.push(format!("allowed: expected {allowed}, got {}", r.allowed));
-    }
-    check_substrings("message", r.message(), expect.message.as_slice(), failures);
-    if let Some(code) = expect.code {
-        let got = r.status.as_ref().and_then(|s| s.code);
-        if got != Some(code) {
-            failures.push(format!("code: expected {code}, got {got:?}"));
-        }
-    }
-    if let Some(warning) = &expect.warning {
-        let warnings = r.warnings.clone().unwrap_or_default();
-        if !warnings.iter().any(|w| w.contains(warning.as_str())) {
-            failures.push(format!(
-                "warnings: expected one containing {warning:?}, got {warnings:?}"
-            ));
-        }
-    }
-    if r.uid != uid {
-        failures.push(format!(
-            "uid: expected {uid:?} copied from the request, got {:?}",
-            r.uid
-        ));
-    }
-}
-
-/// `expect.rules` is the set of rule ids the findings carry; a denying case must name it.
-fn check_rules(
-    fixture: &Fixture,
-    r: &AdmissionResponse,
-    findings: &[PolicyFinding],
-    failures: &mut Vec<String>,
-) {
-    let got: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
-    if !r.allowed
-        && !findings
-            .iter()
-            .any(|f| f.severity == fluxgate_protocol::Severity::Deny && !f.field.is_empty())
-    {
-        failures.push("a denial must come with a denying finding that names its field".into());
-    }
-    match &fixture.expect.rules {
-        Some(want) => {
-            let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
-            if want != got {
-                failures.push(format!("rules: expected {want:?}, got {got:?}"));
-            }
-        }
-        None if !r.allowed => failures.push(format!(
-            "rules: a denying fixture must list the rule ids it expects (expect.rules: {:?})",
-            got
-        )),
-        None => {}
-    }
-}
-
-fn check_substrings(
-    label: &str,
-    actual: Option<&str>,
-    expected: &[String],
-    failures: &mut Vec<String>,
-) {
-    for want in expected {
-        if !actual.is_some_and(|a| a.contains(want.as_str())) {
-            failures.push(format!(
-                "{label}: expected to contain {want:?}, got {actual:?}"
-            ));
-        }
     }
 }

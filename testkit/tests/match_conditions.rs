@@ -11,8 +11,9 @@
 //!   namespaces over a grid of writers and settings;
 //! * they filter: each fixture rewritten to a request its policy accepts before any rule runs
 //!   (its object in a platform namespace, a Flux or kube-system controller or a human writing
-//!   it) is filtered out exactly when the identity model says so, and the built policy accepts
-//!   every filtered request.
+//!   it, an UPDATE that keeps its spec and changes a label) is filtered out exactly when the
+//!   identity model (and, for spec-judged policies, `update-changes-spec`) says so, and the
+//!   built policy accepts every filtered request.
 //!
 //! The counts per policy are written to stderr. Needs `just build` (the rewritten requests run
 //! through the release modules).
@@ -114,6 +115,61 @@ impl Conditions {
 fn conditions(scope: Scope, settings: &Value) -> Conditions {
     let identities = package::identities(settings).unwrap();
     Conditions::new(&package::match_conditions(scope, &identities))
+}
+
+/// The conditions `fluxgate manifest` writes for a policy of `scope` and `metadata`.
+fn manifest_conditions(scope: Scope, metadata: &Metadata, settings: &Value) -> Conditions {
+    let identities = package::identities(settings).unwrap();
+    let mut all = package::match_conditions(scope, &identities);
+    if package::spec_judged(&metadata.rules) {
+        all.push(package::spec_changed());
+    }
+    Conditions::new(&all)
+}
+
+#[test]
+fn spec_changes_are_required_only_of_policies_that_judge_spec_alone() {
+    let kinds = [
+        artifact_signature_verification::POLICY.kinds(),
+        flux_operator_boundaries::POLICY.kinds(),
+        flux_rbac_least_privilege::POLICY.kinds(),
+        flux_secrets_isolation::POLICY.kinds(),
+        git_commit_verification::POLICY.kinds(),
+        helmrelease_boundaries::POLICY.kinds(),
+        image_automation_guard::POLICY.kinds(),
+        kustomization_boundaries::POLICY.kinds(),
+        notification_boundaries::POLICY.kinds(),
+        source_origin::POLICY.kinds(),
+        tenant_cluster_scope::POLICY.kinds(),
+    ];
+    let policies = runner::discover(&root()).unwrap();
+    assert_eq!(
+        policies.len(),
+        kinds.len(),
+        "this test must list every policy"
+    );
+    let mut with = Vec::new();
+    for (policy, kinds) in policies.iter().zip(kinds) {
+        let metadata =
+            Metadata::from_yaml(&std::fs::read_to_string(policy.dir.join("metadata.yml")).unwrap())
+                .unwrap();
+        let spec_alone = kinds.iter().all(|k| k.judged_fields == ["spec"]);
+        if package::spec_judged(&metadata.rules) {
+            assert!(
+                spec_alone,
+                "{}: its manifest leaves out spec-preserving UPDATEs, but it judges {:?}",
+                policy.name,
+                kinds
+                    .iter()
+                    .map(|k| (k.kind, k.judged_fields))
+                    .collect::<Vec<_>>()
+            );
+            with.push(policy.name.as_str());
+        }
+    }
+    report(&format!("update-changes-spec: {}", with.join(", ")));
+    // Every policy of Flux kinds alone: not the RBAC, Secret and any-kind policies.
+    assert_eq!(with.len(), 8, "the Flux-kind policies: {with:?}");
 }
 
 #[test]
@@ -362,13 +418,25 @@ const WRITERS: [(&str, &[&str]); 3] = [
 ];
 
 /// The fixture's request rewritten to what its policy accepts before any rule runs, with
-/// whether the identity model says the policy judges it.
+/// whether the policy judges it: by the identity model, and (`spec_judged`) an UPDATE that
+/// keeps `spec` and changes a label.
 fn rewrites(
     scope: Scope,
+    spec_judged: bool,
     identities: &Identities,
     request: &AdmissionRequest,
 ) -> Vec<(String, AdmissionRequest, bool)> {
     let mut out = Vec::new();
+    if let Some(object) = &request.object {
+        let mut r = request.clone();
+        r.operation = "UPDATE".into();
+        r.old_object = Some(object.clone());
+        if let Some(new) = r.object.as_mut().filter(|o| o["metadata"].is_object()) {
+            new["metadata"]["labels"]["fluxgate.dev/relabelled"] = json!("yes");
+        }
+        let judged = !spec_judged && scope_judges(scope, identities, request);
+        out.push(("as an UPDATE that keeps spec".to_string(), r, judged));
+    }
     match scope {
         Scope::Everything => {}
         Scope::TenantObjects => {
@@ -401,6 +469,26 @@ fn rewrites(
     out
 }
 
+/// Whether the flow's scope step (5) judges `request` (`object-outside-platform-namespaces`
+/// reads `request.namespace`, as here).
+fn scope_judges(scope: Scope, identities: &Identities, request: &AdmissionRequest) -> bool {
+    match scope {
+        Scope::Everything => true,
+        Scope::TenantObjects => request
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| ns.is_empty() || !identities.is_platform_namespace(ns)),
+        Scope::TenantWriters => {
+            let user = UserInfo {
+                username: request.user_info.username.clone().unwrap_or_default(),
+                groups: request.user_info.groups.iter().flatten().cloned().collect(),
+                ..Default::default()
+            };
+            identities.candidate(&user).is_some()
+        }
+    }
+}
+
 #[test]
 fn no_fixture_a_policy_denies_is_filtered_out_and_what_it_accepts_unjudged_is() {
     let root = root();
@@ -410,7 +498,7 @@ fn no_fixture_a_policy_denies_is_filtered_out_and_what_it_accepts_unjudged_is() 
     for policy in runner::discover(&root).unwrap() {
         let scope = package::scope_of(&policy.name)
             .unwrap_or_else(|| panic!("{}: not in package::SCOPES", policy.name));
-        // Loaded once a rewrite is filtered out (never for a policy of scope Everything).
+        // Loaded once a rewrite is filtered out.
         let mut module = None;
         let metadata =
             Metadata::from_yaml(&std::fs::read_to_string(policy.dir.join("metadata.yml")).unwrap())
@@ -425,7 +513,7 @@ fn no_fixture_a_policy_denies_is_filtered_out_and_what_it_accepts_unjudged_is() 
             let uid = file.file_stem().unwrap().to_string_lossy().into_owned();
             let conditions = compiled
                 .entry(fixture.settings.to_string())
-                .or_insert_with(|| conditions(scope, &fixture.settings));
+                .or_insert_with(|| manifest_conditions(scope, &metadata, &fixture.settings));
             let request = fixture.request(&uid);
             let sent = conditions.sends(&request);
             if fixture.expect.allowed == Some(false) {
@@ -450,7 +538,8 @@ fn no_fixture_a_policy_denies_is_filtered_out_and_what_it_accepts_unjudged_is() 
                 .clone()
                 .map(|v| serde_json::from_value::<ClusterState>(v).unwrap())
                 .unwrap_or_default();
-            for (what, rewritten, judged) in rewrites(scope, &identities, &request) {
+            let spec_judged = package::spec_judged(&metadata.rules);
+            for (what, rewritten, judged) in rewrites(scope, spec_judged, &identities, &request) {
                 if !metadata.selects(&rewritten) {
                     continue; // the API server would not send it at all
                 }

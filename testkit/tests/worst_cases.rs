@@ -42,7 +42,10 @@ fn every_policy_answers_the_largest_requests_in_time() {
     let rows = worst::run_all(&runtime, root(), &policies, 3, 2).unwrap();
     eprint!("{}", worst::table(&rows));
     eprintln!("{}", worst::summary(&rows));
-    assert_eq!(rows.len(), policies.len() * 4);
+    assert_eq!(
+        rows.len(),
+        policies.len() * (1 + worst::shared_cases().len())
+    );
     let cap = Limits::default().max_memory_bytes;
     for r in &rows {
         assert!(

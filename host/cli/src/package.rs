@@ -258,9 +258,10 @@ const USERNAME: &str = "(has(request.userInfo.username) ? request.userInfo.usern
 /// * `Everything`: nothing is left out (an RBAC grant is judged by whom it grants to,
 ///   whoever writes it; a FluxInstance wherever it is), so no condition.
 ///
-/// The flow's earlier steps (an unjudged kind, an UPDATE that leaves the judged fields as
-/// they were, the policy's own exemptions) also accept, but are left to the policy: they
-/// depend on per-kind fields and policy settings these conditions do not read.
+/// An UPDATE that leaves the judged fields as they were is left out by [`spec_changed`] where
+/// every judged kind is judged by its `spec`. The flow's other early accepts (an unjudged
+/// kind, the policy's own exemptions) are left to the policy: they depend on settings these
+/// conditions do not read.
 pub fn match_conditions(scope: Scope, identities: &Identities) -> Vec<MatchCondition> {
     let condition = |name: &str, expression: String| MatchCondition {
         name: name.to_string(),
@@ -340,9 +341,46 @@ pub fn match_conditions(scope: Scope, identities: &Identities) -> Vec<MatchCondi
     }
 }
 
+/// Whether every kind the policy's webhook rules select is a Flux kind (API groups
+/// `*.toolkit.fluxcd.io`, `source.extensions.fluxcd.io`, the Flux Operator's
+/// `fluxcd.controlplane.io`): fluxgate judges those
+/// by their `spec` alone (`flux_kinds` `KindSpec::judged_fields`), which
+/// `testkit/tests/match_conditions.rs` checks against every policy's kinds.
+pub fn spec_judged(rules: &[Value]) -> bool {
+    let flux = |group: &Value| {
+        group
+            .as_str()
+            .is_some_and(|g| g.ends_with(".fluxcd.io") || g == "fluxcd.controlplane.io")
+    };
+    !rules.is_empty()
+        && rules.iter().all(|rule| {
+            rule["apiGroups"]
+                .as_array()
+                .is_some_and(|groups| !groups.is_empty() && groups.iter().all(flux))
+        })
+}
+
+/// Leaves out an UPDATE that keeps `spec` as it was, which the flow accepts before any rule
+/// runs (`fluxgate_admission::flow::review` step 4, so objects admitted before the policy
+/// can still be reconciled, relabelled and finalised). That is most of what Flux sends: every
+/// reconcile dry-runs each object, and the API server calls the webhooks even when nothing
+/// changes. CEL compares the two maps deeply; `oldObject` is null on CREATE and `object` on
+/// DELETE, and an object with no `spec` on both sides is unchanged, as in the flow. One
+/// difference: CEL's `==` compares numbers by value (1 == 1.0), the flow by their JSON form,
+/// so CEL also leaves out an UPDATE that only respells a number of a spec already in the
+/// cluster.
+pub fn spec_changed() -> MatchCondition {
+    MatchCondition {
+        name: "update-changes-spec".into(),
+        expression: "request.operation != \"UPDATE\" || object == null || oldObject == null || \
+                     (has(object.spec) ? !has(oldObject.spec) || object.spec != oldObject.spec : has(oldObject.spec))"
+            .into(),
+    }
+}
+
 /// Why a manifest has the matchConditions it has, for its header.
-fn match_conditions_note(scope: Option<Scope>) -> &'static str {
-    match scope {
+fn match_conditions_note(scope: Option<Scope>, spec_judged: bool) -> String {
+    let mut note = match scope {
         Some(Scope::TenantObjects) => {
             "# matchConditions: objects in platformNamespaces are accepted before any rule runs, so the\n\
              # API server does not send them (Flux's own objects keep applying when policy-server is down).\n"
@@ -351,14 +389,23 @@ fn match_conditions_note(scope: Option<Scope>) -> &'static str {
             "# matchConditions: only writers the identity model calls tenant candidates are judged, so the\n\
              # API server sends no other writer's request (Flux's controllers, kube-system, humans).\n"
         }
+        Some(Scope::Everything) if spec_judged => {
+            "# matchConditions: this policy judges every writer everywhere, so only the spec condition.\n"
+        }
         Some(Scope::Everything) => {
             "# matchConditions: none. This policy judges every request, whoever writes it and wherever\n\
              # (an RBAC grant by whom it grants to): no request can be left out before it runs.\n"
         }
-        None => {
-            "# matchConditions: none. The policy's scope is not known to `fluxgate manifest`.\n"
-        }
+        None => "# matchConditions: the policy's scope is not known to `fluxgate manifest`.\n",
     }
+    .to_string();
+    if spec_judged {
+        note.push_str(
+            "# update-changes-spec: an UPDATE that keeps spec as it was is accepted before any rule runs\n\
+             # (most of Flux's reconcile dry-runs), so the API server does not send it either.\n",
+        );
+    }
+    note
 }
 
 /// Go's `regexp.QuoteMeta` set, escaped: RE2 and Rust's regex read every other character
@@ -448,7 +495,10 @@ pub fn cluster_admission_policy(source: &PolicySource, settings: &Value) -> anyh
             rules: &m.rules,
             match_conditions: scope
                 .map(|s| match_conditions(s, &identities))
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into_iter()
+                .chain(spec_judged(&m.rules).then(spec_changed))
+                .collect(),
             failure_policy: FAILURE_POLICY,
             timeout_seconds: TIMEOUT_SECONDS,
             timeout_eval_seconds: TIMEOUT_EVAL_SECONDS,
@@ -460,7 +510,7 @@ pub fn cluster_admission_policy(source: &PolicySource, settings: &Value) -> anyh
     Ok(format!(
         "# Generated from policies/{}/metadata.yml by `just manifests`; do not edit.\n{}{}",
         source.name,
-        match_conditions_note(scope),
+        match_conditions_note(scope, spec_judged(&m.rules)),
         serde_yaml::to_string(&policy)?
     ))
 }
@@ -701,6 +751,25 @@ mod tests {
             cel_string("a\"b\\c\né\u{1F600}"),
             r#""a\"b\\c\u000a\u00e9\U0001f600""#
         );
+    }
+
+    #[test]
+    fn only_rules_of_flux_groups_alone_are_spec_judged() {
+        let rules = |groups: &[&[&str]]| -> Vec<Value> {
+            groups
+                .iter()
+                .map(|g| serde_json::json!({"apiGroups": g, "resources": ["x"]}))
+                .collect()
+        };
+        assert!(spec_judged(&rules(&[
+            &["source.toolkit.fluxcd.io"],
+            &["source.extensions.fluxcd.io", "fluxcd.controlplane.io"],
+        ])));
+        assert!(!spec_judged(&rules(&[&["source.toolkit.fluxcd.io", ""]])));
+        assert!(!spec_judged(&rules(&[&["rbac.authorization.k8s.io"]])));
+        assert!(!spec_judged(&rules(&[&["*"]])));
+        assert!(!spec_judged(&rules(&[&[]])));
+        assert!(!spec_judged(&[]));
     }
 
     #[test]

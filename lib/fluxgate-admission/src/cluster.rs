@@ -141,11 +141,46 @@ impl Cluster for NoCluster {
     }
 }
 
-/// Kubewarden's host capabilities. Outside wasm there is no host: every call fails.
+/// A `kubewarden`/`kubernetes` host call: operation and JSON payload in, the host's answer or
+/// its error text out.
+pub type HostCall<'a> = &'a dyn Fn(&str, &[u8]) -> Result<Vec<u8>, String>;
+
+/// Kubewarden's host capabilities, reached through waPC's `__host_call`. Outside wasm there
+/// is no host: every call fails.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct HostCluster;
 
 impl Cluster for HostCluster {
+    fn get(&self, key: &ObjectKey) -> Result<Value, LookupError> {
+        CallingCluster(&wapc_host_call).get(key)
+    }
+
+    fn list(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<Value>, LookupError> {
+        CallingCluster(&wapc_host_call).list(api_version, kind, namespace)
+    }
+}
+
+/// The host capabilities over any transport: [`HostCluster`] in wasm, and natively the
+/// host's own answers (`fluxgate_protocol::capabilities::dispatch`), so native fixture
+/// replays take the very path the module takes, payloads and error texts included.
+#[derive(Clone, Copy)]
+pub struct CallingCluster<'a>(pub HostCall<'a>);
+
+impl CallingCluster<'_> {
+    fn call(&self, operation: &str, request: &impl serde::Serialize) -> Result<Value, String> {
+        let payload = serde_json::to_vec(request).map_err(|e| e.to_string())?;
+        let raw = (self.0)(operation, &payload)?;
+        serde_json::from_slice(&raw)
+            .map_err(|e| format!("cannot decode the host's {operation} answer: {e}"))
+    }
+}
+
+impl Cluster for CallingCluster<'_> {
     fn get(&self, key: &ObjectKey) -> Result<Value, LookupError> {
         // Kubewarden's `KubernetesGetResource` request (snake_case fields).
         #[derive(serde::Serialize)]
@@ -163,7 +198,7 @@ impl Cluster for HostCluster {
             namespace: key.namespace,
             disable_cache: false,
         };
-        host_call("get_resource", &request).map_err(|why| {
+        self.call("get_resource", &request).map_err(|why| {
             // policy-server passes the API server's 404 text through; so does fluxgate's host.
             if mentions(&why, b"not found") || mentions(&why, b"NotFound") {
                 LookupError::NotFound
@@ -189,9 +224,11 @@ impl Cluster for HostCluster {
                 serde_json::json!({"api_version": api_version, "kind": kind}),
             ),
         };
-        let list = host_call(operation, &request).map_err(LookupError::Failed)?;
-        match list.get("items") {
-            Some(Value::Array(items)) => Ok(items.clone()),
+        let mut list = self
+            .call(operation, &request)
+            .map_err(LookupError::Failed)?;
+        match list.get_mut("items").map(Value::take) {
+            Some(Value::Array(items)) => Ok(items),
             Some(Value::Null) | None => Ok(Vec::new()),
             Some(_) => Err(LookupError::Failed(format!(
                 "{kind} list from the host has a non-list `items`"
@@ -206,21 +243,13 @@ fn mentions(text: &str, word: &[u8]) -> bool {
 }
 
 #[cfg(target_arch = "wasm32")]
-fn host_call(operation: &str, request: &impl serde::Serialize) -> Result<Value, String> {
-    let payload = serde_json::to_vec(request).map_err(|e| e.to_string())?;
-    let raw = kubewarden_policy_sdk::wapc_guest::host_call(
-        "kubewarden",
-        "kubernetes",
-        operation,
-        &payload,
-    )
-    .map_err(|e| e.to_string())?;
-    serde_json::from_slice(&raw)
-        .map_err(|e| format!("cannot decode the host's {operation} answer: {e}"))
+fn wapc_host_call(operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+    kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", "kubernetes", operation, payload)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn host_call(operation: &str, _request: &impl serde::Serialize) -> Result<Value, String> {
+fn wapc_host_call(operation: &str, _payload: &[u8]) -> Result<Vec<u8>, String> {
     Err(format!(
         "kubernetes/{operation} is only available inside a Kubewarden host; use MemoryCluster"
     ))

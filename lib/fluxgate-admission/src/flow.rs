@@ -366,11 +366,9 @@ fn is_namespace(request: &AdmissionRequest) -> bool {
 /// Whether an UPDATE leaves every judged field (a dotted path: `metadata.labels`) as it
 /// was. With no judged fields (a policy of any kind), every UPDATE is judged.
 fn unchanged(fields: &[&str], request: &AdmissionRequest) -> bool {
-    let at = |object: &Value, path: &str| {
-        path.split('.')
-            .try_fold(object, |v, key| v.get(key))
-            .cloned()
-    };
+    fn at<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
+        path.split('.').try_fold(object, |v, key| v.get(key))
+    }
     !fields.is_empty()
         && request.old_object.is_object()
         && fields

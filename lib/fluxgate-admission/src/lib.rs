@@ -55,12 +55,12 @@ pub use kubewarden_policy_sdk as sdk;
 #[macro_export]
 macro_rules! export_policy {
     ($policy:path) => {
-        $crate::export_policy!(@with $policy, $crate::cluster::NoCluster);
+        $crate::export_policy!(@with $policy, $crate::cluster::NoCluster, false);
     };
     ($policy:path, cluster = host) => {
-        $crate::export_policy!(@with $policy, $crate::cluster::HostCluster);
+        $crate::export_policy!(@with $policy, $crate::cluster::HostCluster, true);
     };
-    (@with $policy:path, $cluster:expr) => {
+    (@with $policy:path, $cluster:expr, $context_aware:literal) => {
         fn __fluxgate_validate(payload: &[u8]) -> $crate::sdk::wapc_guest::CallResult {
             Ok($crate::entry::validate(&$policy, payload, &$cluster))
         }
@@ -74,6 +74,31 @@ macro_rules! export_policy {
                 $crate::entry::validate_settings::<P>(payload)
             }
             Ok(settings_of(&$policy, payload))
+        }
+
+        /// The operations `wapc_init` registers, called natively (fixture replays in
+        /// `cargo test`, mutation testing): the same code as in the module, with `host`
+        /// answering the look-ups of a context-aware policy. `None`: no such operation.
+        #[cfg(not(target_arch = "wasm32"))]
+        pub fn guest_call(
+            operation: &str,
+            payload: &[u8],
+            host: $crate::cluster::HostCall,
+        ) -> Option<Vec<u8>> {
+            let calling = $crate::cluster::CallingCluster(host);
+            let cluster: &dyn $crate::Cluster = if $context_aware {
+                &calling
+            } else {
+                &$crate::cluster::NoCluster
+            };
+            match operation {
+                "validate" => Some($crate::entry::validate(&$policy, payload, cluster)),
+                "validate_settings" => Some(__fluxgate_validate_settings(payload).ok()?),
+                $crate::entry::EXPLAIN_OPERATION => {
+                    Some($crate::entry::explain(&$policy, payload, cluster))
+                }
+                _ => None,
+            }
         }
 
         #[cfg(target_arch = "wasm32")]

@@ -3,32 +3,39 @@
 
 /// Whether `text` matches `pattern` as a whole.
 pub fn matches(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    if !pattern.bytes().any(|b| b == b'*' || b == b'?') {
+        return pattern == text;
+    }
     // Classic two-pointer walk with backtracking to the last `*`: linear in practice,
-    // never exponential, no recursion.
+    // never exponential, no recursion, no allocation (a binding with 100k subjects is
+    // matched against every allowlist entry). Positions are byte offsets at character
+    // boundaries; `*` and `?` stand for one character, whatever its width.
+    let next = |s: &str, at: usize| s[at..].chars().next();
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
+    while let Some(tc) = next(text, ti) {
+        match next(pattern, pi) {
             Some('*') => {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == '?' || c == t[ti] => {
-                pi += 1;
-                ti += 1;
+            Some(pc) if pc == '?' || pc == tc => {
+                pi += pc.len_utf8();
+                ti += tc.len_utf8();
             }
             _ => match star {
                 Some((sp, st)) => {
+                    // The `*` takes one more character of the text.
+                    let st = st + next(text, st).map_or(1, char::len_utf8);
                     pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
+                    ti = st;
+                    star = Some((sp, st));
                 }
                 None => return false,
             },
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    pattern[pi..].chars().all(|c| c == '*')
 }
 
 /// Whether any of `patterns` matches `text`.
@@ -58,5 +65,16 @@ mod tests {
         assert!(matches("exact", "exact"));
         assert!(!matches("exact", "exactly"));
         assert!(matches("**", "anything"));
+        // One character, whatever its width; literal patterns compare whole.
+        assert!(matches("t?am-*", "tëam-a"));
+        assert!(matches("*é", "café"));
+        assert!(!matches("caf?", "caféé"));
+        assert!(matches("é*é", "éxé"));
+        assert!(!matches("é*é", "é"));
+        assert!(!matches("team", "teams"));
+        assert!(!matches("", "a"));
+        assert!(matches("", ""));
+        assert!(matches("*a*a*", "banana"));
+        assert!(!matches("*a*b", "aaaa"));
     }
 }

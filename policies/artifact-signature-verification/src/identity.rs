@@ -364,7 +364,7 @@ fn has_bare_dot(value: &str) -> bool {
 /// when nothing would change. Only a hint: callers re-check the result.
 fn with_escaped_dots(value: &str) -> Option<String> {
     let chars: Vec<char> = value.chars().collect();
-    let mut out = String::with_capacity(value.len() + 8);
+    let mut out = String::with_capacity(value.len());
     let mut changed = false;
     let mut in_class = false;
     let mut i = 0;
@@ -618,7 +618,30 @@ mod tests {
             Some(r"^[]a.][^].]x\.y$")
         );
         assert_eq!(with_escaped_dots("a\\"), None);
+        // An escaped character is kept as it is, next to a dot that is not.
+        assert_eq!(with_escaped_dots(r"a\.b.c").as_deref(), Some(r"a\.b\.c"));
+        // A `[` inside a class is a literal: `[]` there does not reopen the class.
+        assert_eq!(with_escaped_dots("[a[]b.c").as_deref(), Some(r"[a[]b\.c"));
         assert!(has_bare_dot("^a.b$") && !has_bare_dot(r"^a\.b.*$"));
+        assert_eq!(
+            why_not_literal("^a.b$"),
+            "an unescaped . matches any character"
+        );
+        assert_eq!(
+            why_not_literal(r"^a\.b.*$"),
+            "it contains a wildcard, class, group or repetition"
+        );
+    }
+
+    #[test]
+    fn urls_are_http_with_a_host_and_no_blanks() {
+        assert!(is_url("https://token.actions.githubusercontent.com"));
+        assert!(is_url("http://issuer.example/realms/x"));
+        assert!(!is_url("https:///path"));
+        assert!(!is_url("https://a b"));
+        assert!(!is_url("https://a\tb"));
+        assert!(!is_url("https://a\u{7}"));
+        assert!(!is_url("ftp://a"));
     }
 
     #[test]

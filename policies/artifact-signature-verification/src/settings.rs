@@ -163,10 +163,6 @@ impl PolicySettings for Settings {
 }
 
 impl Settings {
-    pub fn enforces(&self, kind: EnforcedKind) -> bool {
-        self.enforce_kinds.contains(&kind)
-    }
-
     /// Whether `enforceKinds` lists the kind named `kind` (`OCIRepository`).
     pub fn enforces_kind(&self, kind: &str) -> bool {
         self.enforce_kinds.iter().any(|k| k.kind().name() == kind)
@@ -198,8 +194,8 @@ mod tests {
     fn defaults_are_valid() {
         let s = parse::<Settings>(&serde_json::Value::Null).unwrap().policy;
         assert_eq!(s, Settings::default());
-        assert!(s.enforces(EnforcedKind::HelmRelease));
-        assert!(s.enforces_kind("OCIRepository") && !s.enforces_kind("GitRepository"));
+        assert!(s.enforces_kind("HelmRelease") && s.enforces_kind("OCIRepository"));
+        assert!(!s.enforces_kind("GitRepository"));
     }
 
     #[test]

@@ -802,6 +802,32 @@ mod tests {
     }
 
     #[test]
+    fn messages_name_what_replaced_the_field() {
+        let kinds: Vec<&str> = [
+            serde_json::json!(null),
+            serde_json::json!(true),
+            serde_json::json!(1),
+            serde_json::json!("x"),
+            serde_json::json!([]),
+            serde_json::json!({}),
+        ]
+        .iter()
+        .map(kind_of)
+        .collect();
+        assert_eq!(
+            kinds,
+            [
+                "null",
+                "a boolean",
+                "a number",
+                "a string",
+                "a list",
+                "an object"
+            ]
+        );
+    }
+
+    #[test]
     fn pflag_semantics() {
         let (s, ended) = parse_args(&[
             "--no-cross-namespace-refs",
@@ -1026,11 +1052,82 @@ mod tests {
                 "{text:?}: {found:?}"
             );
         }
+        // An add without its value, a move without its from: kustomize refuses both.
+        for text in [
+            "- op: add\n  path: /spec/replicas\n",
+            "- op: move\n  path: /spec/replicas\n",
+        ] {
+            let found = judge(&patch(text, deployments()));
+            assert!(
+                matches!(found[..], [Problem::Unreadable(_)]),
+                "{text:?}: {found:?}"
+            );
+        }
         let targetless = "- op: add\n  path: /spec/replicas\n  value: 2\n";
         assert!(matches!(
             judge(&patch(targetless, None))[0],
             Problem::Unreadable(_)
         ));
+    }
+
+    #[test]
+    fn strategic_merge_directives_on_the_manager() {
+        let manager = |extra: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: kustomize-controller}}\n\
+                 spec: {{template: {{spec: {{containers: [{{name: manager{extra}}}]}}}}}}"
+            )
+        };
+        let messages = |text: String| -> Vec<String> {
+            judge(&patch(&text, None))
+                .into_iter()
+                .map(|p| match p {
+                    Problem::Lockdown(m) | Problem::Unreadable(m) => m,
+                })
+                .collect()
+        };
+        // `$patch: merge` is the default: nothing dropped.
+        assert_eq!(messages(manager(", $patch: merge")), Vec::<String>::new());
+        let deleted = messages(manager(", $patch: delete"));
+        assert!(
+            deleted.len() == 1
+                && deleted[0].contains("`$patch: delete` deletes the manager container"),
+            "{deleted:?}"
+        );
+        let retained = messages(manager(", $retainKeys: [name]"));
+        assert!(
+            retained.len() == 1 && retained[0].contains("directive `$retainKeys`"),
+            "{retained:?}"
+        );
+        // A directive above the manager, named as written.
+        let above = messages(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: kustomize-controller}\n\
+             spec: {template: {$patch: replace, spec: {$retainKeys: containers, containers: [{name: manager}]}}}"
+                .to_string(),
+        );
+        assert!(
+            above
+                .iter()
+                .any(|m| m.contains("directive `$patch: replace`"))
+                && above.iter().any(|m| m.contains("directive `$retainKeys`")),
+            "{above:?}"
+        );
+        // What stands where the pod spec or the containers should be is named.
+        let replaced = |body: &str| {
+            messages(format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: kustomize-controller}}\nspec: {body}"
+            ))
+        };
+        let null_template = replaced("{template: null}");
+        assert!(
+            null_template[0].contains("null deletes it and replaces it"),
+            "{null_template:?}"
+        );
+        let string_containers = replaced("{template: {spec: {containers: x}}}");
+        assert!(
+            string_containers[0].contains("a string in its place replaces the containers"),
+            "{string_containers:?}"
+        );
     }
 
     #[test]

@@ -377,6 +377,76 @@ mod tests {
     use fluxgate_admission::flow::review_create;
     use serde_json::{Value, json};
 
+    /// Every input provider type of the operator's ResourceSetInputProvider CRD, with the
+    /// URL schemes its CRD validation allows and the cloud whose identity it uses.
+    #[test]
+    fn every_input_provider_type() {
+        /// Type, schemes, cloud without a secret, cloud with one.
+        type Row = (
+            &'static str,
+            Option<&'static [&'static str]>,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        const GIT: Option<&[&str]> = Some(&["https", "http"]);
+        let table: [Row; 22] = [
+            ("Static", None, None, None),
+            ("GitHubBranch", GIT, None, None),
+            ("GitHubTag", GIT, None, None),
+            ("GitHubPullRequest", GIT, None, None),
+            ("GitLabBranch", GIT, None, None),
+            ("GitLabTag", GIT, None, None),
+            ("GitLabMergeRequest", GIT, None, None),
+            ("GitLabEnvironment", GIT, None, None),
+            ("AzureDevOpsBranch", GIT, Some("Azure"), None),
+            ("AzureDevOpsTag", GIT, Some("Azure"), None),
+            ("AzureDevOpsPullRequest", GIT, Some("Azure"), None),
+            (
+                "AWSCodeCommitBranch",
+                Some(&["https"]),
+                Some("AWS"),
+                Some("AWS"),
+            ),
+            (
+                "AWSCodeCommitTag",
+                Some(&["https"]),
+                Some("AWS"),
+                Some("AWS"),
+            ),
+            (
+                "AWSCodeCommitPullRequest",
+                Some(&["https"]),
+                Some("AWS"),
+                Some("AWS"),
+            ),
+            ("GiteaBranch", GIT, None, None),
+            ("GiteaTag", GIT, None, None),
+            ("GiteaPullRequest", GIT, None, None),
+            ("OCIArtifactTag", Some(&["oci"]), None, None),
+            (
+                "ACRArtifactTag",
+                Some(&["oci"]),
+                Some("Azure"),
+                Some("Azure"),
+            ),
+            ("ECRArtifactTag", Some(&["oci"]), Some("AWS"), Some("AWS")),
+            ("GARArtifactTag", Some(&["oci"]), Some("GCP"), Some("GCP")),
+            ("ExternalService", GIT, None, None),
+        ];
+        for (t, want_schemes, cloud_without_secret, cloud_with_secret) in table {
+            assert_eq!(schemes(t), want_schemes, "{t}");
+            assert_eq!(
+                cloud(t, false),
+                cloud_without_secret,
+                "{t} without a secret"
+            );
+            assert_eq!(cloud(t, true), cloud_with_secret, "{t} with a secret");
+        }
+        assert_eq!(schemes("ExternalArtifact"), None);
+        // A type a newer operator adds is held to every scheme the CRD's pattern allows.
+        assert_eq!(schemes("SomethingNew"), Some(&["https", "http", "oci"][..]));
+    }
+
     fn rules(kind: &str, namespace: &str, spec: Value, settings: Value) -> Vec<String> {
         let object = json!({
             "apiVersion": "fluxcd.controlplane.io/v1", "kind": kind,

@@ -159,25 +159,20 @@ impl<'a> Scan<'a> {
                 .collect();
             let is_index =
                 |k: &str| k == "-" || (!k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
-            // The value sits under the last key that names a field; indices after it mean
-            // the value is an element of that field's list (`.../capabilities/add/-`).
+            // The value sits under the last key that names a field; indices after it name
+            // an element of that field's list (`.../capabilities/add/-`), which is judged as
+            // the field's value: one capability, or one container, reads as a list of one.
             let Some(last) = keys.iter().rposition(|k| !is_index(k)) else {
                 continue;
             };
-            let element = last + 1 < keys.len();
             let parent = keys[..last]
                 .iter()
                 .rev()
                 .find(|k| !is_index(k))
                 .map_or("", String::as_str);
             let at = pointer.to_string();
-            let wrapped = if element {
-                Value::Array(vec![value.clone()])
-            } else {
-                value.clone()
-            };
             let mut object = Map::new();
-            object.insert(keys[last].clone(), wrapped);
+            object.insert(keys[last].clone(), value.clone());
             self.walk_entries(&object, &at, parent, depth, true);
         }
     }
@@ -191,6 +186,12 @@ impl<'a> Scan<'a> {
                 }
             }
             Value::String(text) if depth > 0 => self.manifests_in(text, path, depth - 1),
+            Value::String(text) if !manifests(text).is_empty() => self.report(
+                path,
+                format!(
+                    "manifests nested in text deeper than {MAX_NESTED_DOCUMENTS} levels, which are not judged"
+                ),
+            ),
             _ => {}
         }
     }
@@ -221,30 +222,12 @@ impl<'a> Scan<'a> {
     /// `tpl` (bitnami's `extraDeploy`, `extraManifests`, `extraObjects`), so they deploy as
     /// written. Judged like a patch, with the path inside the text.
     fn manifests_in(&mut self, text: &str, path: &str, depth: u8) {
-        if !(text.contains("kind") && text.contains(':')) {
-            return;
-        }
-        let Ok(documents) = yaml_documents(text) else {
-            return; // not YAML as written (a template expression, prose): nothing it deploys
-        };
-        let manifests: Vec<&Value> = documents
-            .iter()
-            .flat_map(|d| match d {
-                Value::Array(items) => items.iter().collect(),
-                other => vec![other],
-            })
-            // A ConfigMap's or Secret's data is opaque text, not a pod.
-            .filter(|d| {
-                d.get("kind")
-                    .and_then(Value::as_str)
-                    .is_some_and(|k| !matches!(k, "ConfigMap" | "Secret"))
-            })
-            .collect();
+        let manifests = manifests(text);
         if manifests.is_empty() {
             return;
         }
         let mut inner = Scan::new("", Some(String::new()));
-        for manifest in manifests {
+        for manifest in &manifests {
             inner.walk(manifest, "", "", depth);
         }
         for risk in inner.found {
@@ -260,6 +243,31 @@ impl<'a> Scan<'a> {
             self.report(&at, what);
         }
     }
+}
+
+/// The manifests a string holds, as a chart's `tpl` would deploy them: every YAML document
+/// (or list item) with a `kind`, except ConfigMaps and Secrets, whose data is opaque text.
+/// Text with no `:` holds no mapping, so no manifest; any other text is parsed, since a key
+/// may be spelt with escapes (`"\x6bind": Pod` is `kind: Pod` to a YAML reader).
+fn manifests(text: &str) -> Vec<Value> {
+    if !text.contains(':') {
+        return Vec::new();
+    }
+    let Ok(documents) = yaml_documents(text) else {
+        return Vec::new(); // not YAML as written (a template expression, prose): nothing it deploys
+    };
+    documents
+        .into_iter()
+        .flat_map(|d| match d {
+            Value::Array(items) => items,
+            other => vec![other],
+        })
+        .filter(|d| {
+            d.get("kind")
+                .and_then(Value::as_str)
+                .is_some_and(|k| !matches!(k, "ConfigMap" | "Secret"))
+        })
+        .collect()
 }
 
 fn is_operation(v: &Value) -> bool {
@@ -385,6 +393,71 @@ mod tests {
                 None => f.path.clone(),
             })
             .collect()
+    }
+
+    #[test]
+    fn booleans_and_zeros_in_every_spelling() {
+        let values = json!({
+            "side-car": {"runAsNonRoot": false, "runAsUser": "0"},
+            "main_app": {"runAsNonRoot": true, "runAsUser": "1000", "x": {"runAsUser": "0x00"}},
+        });
+        assert_eq!(
+            paths(&scan_value(&values, "v")),
+            [
+                "v.main_app.x.runAsUser",
+                "v.side-car.runAsNonRoot",
+                "v.side-car.runAsUser"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_json6902_operation_needs_op_and_path() {
+        assert!(is_operation(&json!({"op": "add", "path": "/a"})));
+        assert!(!is_operation(&json!({"op": "add"})));
+        assert!(!is_operation(&json!({"path": "/a"})));
+        assert!(!is_operation(&json!({"op": 1, "path": "/a"})));
+        // A list that holds no operation is data, judged as written.
+        let found = scan_text("- {path: /a, privileged: true}", "p");
+        assert_eq!(paths(&found), ["p @ [0].privileged"]);
+    }
+
+    #[test]
+    fn a_kind_key_spelt_with_escapes_is_still_a_manifest() {
+        let text = r#"{"apiVersion": v1, "\x6bind": Pod, "spec": {"hostPID": true}}"#;
+        let found = scan_value(&json!({"extraDeploy": text}), "spec.values");
+        assert_eq!(paths(&found), ["spec.values.extraDeploy"]);
+        assert!(found[0].what.contains("process namespace"), "{found:?}");
+    }
+
+    #[test]
+    fn manifests_nested_past_the_limit_are_reported_not_skipped() {
+        // A Pod in a string, in a Pod in a string, ... one level more than is unpacked.
+        let mut text = "{kind: Pod, spec: {hostPID: true}}".to_string();
+        for _ in 0..MAX_NESTED_DOCUMENTS {
+            text = serde_json::to_string(
+                &json!({"kind": "Pod", "metadata": {"annotations": {"x": text}}}),
+            )
+            .unwrap();
+        }
+        let found = scan_value(&json!({"extraDeploy": text}), "spec.values");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .what
+                .contains("nested in text deeper than 3 levels"),
+            "{found:?}"
+        );
+        // One level less is unpacked and judged.
+        let mut text = "{kind: Pod, spec: {hostPID: true}}".to_string();
+        for _ in 1..MAX_NESTED_DOCUMENTS {
+            text = serde_json::to_string(
+                &json!({"kind": "Pod", "metadata": {"annotations": {"x": text}}}),
+            )
+            .unwrap();
+        }
+        let found = scan_value(&json!({"extraDeploy": text}), "spec.values");
+        assert!(found[0].what.contains("process namespace"), "{found:?}");
     }
 
     #[test]

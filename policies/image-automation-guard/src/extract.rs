@@ -31,11 +31,8 @@ pub fn references(template: &str) -> Vec<Reference> {
         if name.is_empty() || (brace && !body[len..].starts_with('}')) {
             continue;
         }
-        rest = if brace {
-            &body[len + 1..]
-        } else {
-            &body[len..]
-        };
+        let after = &body[len..];
+        rest = if brace { &after[1..] } else { after };
         out.push(
             number(name).map_or_else(|| Reference::Named(name.to_string()), Reference::Number),
         );
@@ -43,12 +40,12 @@ pub fn references(template: &str) -> Vec<Reference> {
     out
 }
 
-/// Go reads a name made only of digits (no leading zero, below 10^8) as a group number.
+/// Go reads a name made only of digits, without a leading zero, as a group number
+/// (regexp.go `extract`: it stops at the digit it would add once the number has reached
+/// 10^8, so up to nine digits).
 fn number(name: &str) -> Option<usize> {
-    if name.len() > 8
-        || !name.bytes().all(|b| b.is_ascii_digit())
-        || (name.len() > 1 && name.starts_with('0'))
-    {
+    let digits = name.bytes().all(|b| b.is_ascii_digit());
+    if !digits || name.len() > 9 || (name.len() > 1 && name.starts_with('0')) {
         return None;
     }
     name.parse().ok()
@@ -70,6 +67,14 @@ mod tests {
         assert_eq!(references("$tsx"), [Named("tsx".into())]);
         assert_eq!(references("$1"), [Number(1)]);
         assert_eq!(references("$01"), [Named("01".into())]);
+        assert_eq!(references("$0"), [Number(0)]);
+        assert_eq!(references("$1a"), [Named("1a".into())]);
+        assert_eq!(references("${123456789}"), [Number(123_456_789)]);
+        assert_eq!(references("$1234567890"), [Named("1234567890".into())]);
+        assert_eq!(
+            references("${a}${b}c"),
+            [Named("a".into()), Named("b".into())]
+        );
         assert_eq!(references("$$ts"), []);
         assert_eq!(references("${ts"), []);
         assert_eq!(references("v$"), []);

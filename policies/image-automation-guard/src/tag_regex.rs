@@ -189,7 +189,6 @@ impl TagRegex {
             && top_alternatives(&self.root).into_iter().all(|alt| {
                 let items = concat_items(alt);
                 items.first() == Some(&Node::Look(Look::TextStart))
-                    && items.len() > 1
                     && items.last().is_some_and(ends_at_end)
             })
     }
@@ -1009,6 +1008,205 @@ mod tests {
     }
 
     const SIG: &str = "sha256-2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae.sig";
+
+    /// Go (RE2) semantics the engine copies, one row per construct: the pattern, a text it
+    /// matches and one it does not (regexp/syntax: POSIX classes, `(?i)` simple case
+    /// folding with its orbits k/K/U+212A and s/S/U+017F, word boundaries, `$` before a
+    /// final newline only in multi-line mode).
+    /// What the parser accepts and refuses, and what it makes of it (RE2 syntax, as
+    /// regexp/syntax parses it: `{n,m}` with m >= n, a brace that starts no count is a
+    /// literal, group names
+    /// of word characters, scoped and toggled flags, POSIX classes only inside brackets).
+    /// Escapes and the text-capturing helpers, as the ImagePolicy checks read them.
+    #[test]
+    fn escapes_and_group_text() {
+        let rows: &[(&str, &str, &str)] = &[
+            ("^\\a\\f\\t\\n\\r\\v$", "\u{7}\u{c}\t\n\r\u{b}", "aftnrv"),
+            ("^\\x41\\x{42}\\x{1F600}$", "AB\u{1F600}", "ABC"),
+            ("^\\Qa.b\\E$", "a.b", "axb"),
+            ("^\\QaE\\E$", "aE", "a"),
+            ("^(a|b|c)$", "c", "d"),
+        ];
+        for (pattern, yes, no) in rows {
+            let re = TagRegex::parse(pattern).unwrap_or_else(|| panic!("{pattern}"));
+            assert!(re.is_match(yes), "{pattern} must match {yes:?}");
+            assert!(!re.is_match(no), "{pattern} must not match {no:?}");
+        }
+        // `\x{}` names no character; more than 8 hex digits or past U+10FFFF are not read.
+        for pattern in ["\\x{}", "\\x{000000041}", "\\x{110000}", "\\x4"] {
+            assert!(TagRegex::parse(pattern).is_none(), "{pattern}");
+        }
+        // Compiling stops at 4096 instructions.
+        assert!(TagRegex::parse("a{1000}").is_some());
+        assert!(TagRegex::parse("(?:a{1000}){5}").is_none());
+
+        let re = |p: &str| TagRegex::parse(p).unwrap();
+        // A run of any tag character, also behind a group, ends a match at the tag's end.
+        assert!(re("^v(?:.)*").anchored_in_effect());
+        assert!(!re("^v(?:x|.+)").anchored_in_effect());
+        // Groups are found inside repeats and groups.
+        assert_eq!(re("^(?:(?P<v>x))+$").group_fixed_text(1), Some("x".into()));
+        assert!(re("^(?P<ts>(?:.*))$").group_accepts_any_text(1));
+        assert!(re("^(?:(?P<ts>.+))?$").group_accepts_any_text(1));
+        assert!(!re("^(?P<ts>\\d+)$").group_accepts_any_text(1));
+        // Lazy and empty parts at the end capture nothing, however they are grouped.
+        assert_eq!(
+            re("^main-(?P<ts>.*?())").group_fixed_text(1),
+            Some(String::new())
+        );
+        assert_eq!(
+            re("^main-(?P<ts>(?:.*?)(?:))").group_fixed_text(1),
+            Some(String::new())
+        );
+        // Fixed text: groups, exact repeats, and at most 256 characters.
+        assert_eq!(re("^(?P<v>(?:ab))$").group_fixed_text(1), Some("ab".into()));
+        assert_eq!(re("^(?P<v>a{3})$").group_fixed_text(1), Some("aaa".into()));
+        assert_eq!(re("^(?P<v>a{2,3})$").group_fixed_text(1), None);
+        assert_eq!(
+            re("^(?P<v>a{256})$").group_fixed_text(1).map(|t| t.len()),
+            Some(256)
+        );
+        assert_eq!(re("^(?P<v>a{257})$").group_fixed_text(1), None);
+        assert_eq!(
+            re("^(?P<v>a{200}b{56})$")
+                .group_fixed_text(1)
+                .map(|t| t.len()),
+            Some(256)
+        );
+        assert_eq!(re("^(?P<v>a{200}b{57})$").group_fixed_text(1), None);
+    }
+
+    #[test]
+    fn parser_table() {
+        let refused = [
+            "a{3,2}",
+            "(?P<>x)",
+            "(?P<a-b>x)",
+            "(?<a b>x)",
+            "[b-a]",
+            "(?i",
+            "a)",
+            "[[:nope:]]",
+            "(?P>x)",
+            "(?i--m)",
+        ];
+        // Groups nest at most 64 deep.
+        let nested = |n: usize| format!("{}a{}", "(".repeat(n), ")".repeat(n));
+        assert!(TagRegex::parse(&nested(60)).is_some());
+        assert!(TagRegex::parse(&nested(65)).is_none());
+        for pattern in refused {
+            assert!(
+                TagRegex::parse(pattern).is_none(),
+                "{pattern} must be refused"
+            );
+        }
+        let rows: &[(&str, &str, &str)] = &[
+            ("^a{1000}$", &"a".repeat(1000), &"a".repeat(999)),
+            ("^a{2}$", "aa", "a"),
+            ("^a{,2}$", "a{,2}", "a"),
+            ("^a{2,}$", "aaa", "a"),
+            ("^a{1,2}$", "aa", "aaa"),
+            ("^a{2,2}$", "aa", "aaa"),
+            ("^(?i:a)b$", "Ab", "AB"),
+            ("^(?i)a(?-i)b$", "Ab", "AB"),
+            ("^(?i-i:a)$", "a", "A"),
+            ("(?im)^a$", "b\nA", "bA"),
+            ("^(?P<a_1>x)(?<b>y)$", "xy", "x"),
+            ("^[:a]$", ":", "b"),
+            ("^[a-a]$", "a", "b"),
+            ("^[\\d-]$", "-", "a"),
+            ("^[\\]x]$", "]", "a"),
+            ("^[a\\-z]$", "-", "b"),
+            ("^[^\\n]$", "a", "\n"),
+            ("^[[a]$", "[", "b"),
+            ("^[\\d]$", "5", "d"),
+            ("\\Ax", "xy", "yx"),
+        ];
+        for (pattern, yes, no) in rows {
+            let re = TagRegex::parse(pattern).unwrap_or_else(|| panic!("{pattern}"));
+            assert!(re.is_match(yes), "{pattern} must match {yes:?}");
+            assert!(!re.is_match(no), "{pattern} must not match {no:?}");
+        }
+        // Groups are numbered in order of their `(`, named or not; non-capturing ones skipped.
+        let re = TagRegex::parse("^(a)(?:b)(?P<c>c)(d)$").unwrap();
+        assert_eq!(re.group_number(&Reference::Named("c".into())), Some(2));
+        assert_eq!(re.group_number(&Reference::Number(3)), Some(3));
+        assert_eq!(re.group_number(&Reference::Number(4)), None);
+    }
+
+    #[test]
+    fn go_semantics_table() {
+        let rows: &[(&str, &str, &str)] = &[
+            ("^[[:alnum:]]$", "a", "_"),
+            ("^[[:alpha:]]$", "Z", "1"),
+            ("^[[:ascii:]]$", "\u{7f}", "é"),
+            ("^[[:blank:]]$", "\t", "\n"),
+            ("^[[:cntrl:]]$", "\u{1f}", " "),
+            ("^[[:digit:]]$", "9", "a"),
+            ("^[[:graph:]]$", "~", " "),
+            ("^[[:lower:]]$", "q", "Q"),
+            ("^[[:print:]]$", " ", "\u{7f}"),
+            ("^[[:punct:]]$", "`", "a"),
+            ("^[[:space:]]$", "\u{b}", "a"),
+            ("^[[:upper:]]$", "Q", "q"),
+            ("^[[:word:]]$", "_", "-"),
+            ("^[[:xdigit:]]$", "F", "g"),
+            ("^[[:^alpha:]]$", "1", "a"),
+            ("^(?i)k$", "\u{212A}", "x"),
+            ("^(?i)\u{212A}$", "k", "x"),
+            ("^(?i)K$", "k", "x"),
+            ("^(?i)K$", "\u{212A}", "x"),
+            ("^(?i)S$", "\u{17F}", "x"),
+            ("^(?i)s$", "\u{17F}", "x"),
+            ("^(?i)\u{17F}$", "S", "x"),
+            ("^(?i)S$", "s", "x"),
+            (r"\bv1\b", "a v1 b", "av1"),
+            (r"\Bv1", "av1", "a v1"),
+            ("(?m)^b$", "a\nb\nc", "ab"),
+            ("^a$", "a", "a\n"),
+        ];
+        for (pattern, yes, no) in rows {
+            let re = TagRegex::parse(pattern).unwrap_or_else(|| panic!("{pattern}"));
+            assert!(re.is_match(yes), "{pattern} must match {yes:?}");
+            assert!(!re.is_match(no), "{pattern} must not match {no:?}");
+        }
+    }
+
+    #[test]
+    fn fixed_text_of_a_group() {
+        let re = |p: &str| TagRegex::parse(p).unwrap();
+        // A lazy, possibly empty group that ends the pattern captures nothing; one that
+        // is not the last thing does not count.
+        assert_eq!(
+            re("^main-(?P<ts>.*?)").group_fixed_text(1),
+            Some(String::new())
+        );
+        assert_eq!(
+            re("^main-((?P<ts>.*?))").group_fixed_text(2),
+            Some(String::new())
+        );
+        assert_eq!(re("^(?P<a>.*?)-(?P<b>x)").group_fixed_text(1), None);
+        assert_eq!(
+            re("^(?P<a>x)(?P<b>.*?)").group_fixed_text(1),
+            Some("x".into())
+        );
+        // One character stands for itself, unless folded (a letter) or negated.
+        assert_eq!(re("^(?P<v>v)$").group_fixed_text(1), Some("v".into()));
+        assert_eq!(re("^(?i)(?P<v>v)$").group_fixed_text(1), None);
+        assert_eq!(re("^(?i)(?P<v>-)$").group_fixed_text(1), Some("-".into()));
+        assert_eq!(re("^(?P<v>[^v])$").group_fixed_text(1), None);
+        assert_eq!(re("^(?P<v>[ab])$").group_fixed_text(1), None);
+    }
+
+    #[test]
+    fn a_pattern_is_read_whole_or_not_at_all() {
+        assert!(TagRegex::parse("^v1$").is_some());
+        // A stray `)` ends the parse early: what follows is not silently dropped.
+        assert!(TagRegex::parse("a)b").is_none());
+        assert!(TagRegex::parse("^a)$").is_none());
+        // `^` alone pins the start only.
+        assert!(!TagRegex::parse("^").unwrap().anchored_in_effect());
+    }
 
     #[test]
     fn searches_like_go() {

@@ -688,6 +688,46 @@ mod tests {
     use fluxgate_admission::flow::review_create;
     use serde_json::{Value, json};
 
+    #[test]
+    fn cel_string_literals_in_every_spelling() {
+        use Token::{Ident, Punct, Str};
+        let s = |t: &str| Str(t.to_string());
+        // Raw: a backslash escapes nothing, so the first quote closes the string.
+        assert_eq!(
+            cel_tokens(r#"r"a\" == x"#),
+            [s(r"a\"), Punct('='), Punct('='), Ident("x")]
+        );
+        // Prefixes (at most two letters: r, b, either case), anywhere in the expression.
+        assert_eq!(
+            cel_tokens(r#"x + rb'\d' + B"y""#),
+            [Ident("x"), Punct('+'), s(r"\d"), Punct('+'), s("y")]
+        );
+        // Three letters are a name, then a string.
+        assert_eq!(cel_tokens(r#"brr"x""#), [Ident("brr"), s("x")]);
+        // Triple quotes, also at the very start, hold single quotes.
+        assert_eq!(cel_tokens(r#""""a"b""""#), [s(r#"a"b"#)]);
+        assert_eq!(cel_tokens("R'''it's'''"), [s("it's")]);
+        // Outside raw strings a backslash escapes the quote.
+        assert_eq!(cel_tokens(r#""a\"b" y"#), [s(r#"a\"b"#), Ident("y")]);
+        assert_eq!(
+            cel_tokens(r#"x == "ab\"c" && y"#),
+            [
+                Ident("x"),
+                Punct('='),
+                Punct('='),
+                s(r#"ab\"c"#),
+                Punct('&'),
+                Punct('&'),
+                Ident("y")
+            ]
+        );
+        // Numbers, with their dots and suffixes, are no names.
+        assert_eq!(
+            cel_tokens("1.5e3 + 0x1Fu + x"),
+            [Punct('+'), Punct('+'), Ident("x")]
+        );
+    }
+
     fn rules_of(kind: &str, version: &str, spec: Value, settings: Value) -> Vec<String> {
         let object = json!({
             "apiVersion": format!("notification.toolkit.fluxcd.io/{version}"), "kind": kind,

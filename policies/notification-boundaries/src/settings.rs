@@ -194,6 +194,25 @@ mod tests {
     }
 
     #[test]
+    fn host_globs_and_their_ports() {
+        assert_eq!(
+            split_host_glob("nats.acme.io:4222"),
+            Some(("nats.acme.io", Some(4222)))
+        );
+        assert_eq!(split_host_glob("*.acme.io"), Some(("*.acme.io", None)));
+        assert_eq!(split_host_glob("[::1]:8080"), Some(("[::1]", Some(8080))));
+        // Ports as a URL writes them: 1-5 digits, nothing else (Rust would read `+80`,
+        // `000080`), and within u16.
+        for bad in ["h:", "h:+80", "h:000080", "h:65536", "h:8o"] {
+            assert_eq!(split_host_glob(bad), None, "{bad}");
+        }
+        // Brackets and colons belong to IPv6 literals only; nothing else but names.
+        for bad in ["a]b", "a[b", "[a b]", "", "a b", "user@host"] {
+            assert_eq!(split_host_glob(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn strict_settings() {
         assert_eq!(
             parse::<Settings>(&json!(null)).unwrap().policy,

@@ -13,7 +13,7 @@ pub mod views;
 
 use flux_kinds::FluxKind;
 use fluxgate_admission::{Policy, Scope, Typed};
-pub use rules::{GitRef, RULES, effective_git_ref, origin_allowed};
+pub use rules::{GitRef, RULES, effective_git_ref};
 pub use settings::{AllowedOrigins, Settings};
 
 pub const POLICY: Policy<Settings> = Policy {

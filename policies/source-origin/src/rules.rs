@@ -6,7 +6,7 @@ use fluxgate_admission::Ctx;
 use fluxgate_admission::lockdown::{CLOUD_IDENTITY, cloud_identity, is_cloud_provider};
 use fluxgate_admission::tenancy::foreign_namespace;
 use fluxgate_matchers::glob;
-use fluxgate_matchers::origin::{Origin, OriginPrefix};
+use fluxgate_matchers::origin::Origin;
 use fluxgate_rules::{Finding, KindSpec, Rule};
 
 const GIT: KindSpec = FluxKind::GitRepository.spec();
@@ -861,16 +861,6 @@ fn check_sts(sts: Option<&crate::views::BucketSts>, settings: &Settings, out: &m
         ));
     }
     query_credentials(field, &shown, &origin, out);
-}
-
-/// Re-exported for tools that match URLs against a policy's settings without admission.
-pub fn origin_allowed(allowlist: &[String], url: &str) -> bool {
-    Origin::parse(url).is_ok_and(|o| {
-        allowlist.is_empty()
-            || Settings::prefixes(allowlist)
-                .iter()
-                .any(|p: &OriginPrefix| p.matches(&o))
-    })
 }
 
 #[cfg(test)]

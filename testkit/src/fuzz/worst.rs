@@ -185,12 +185,40 @@ pub fn cluster_role_binding_10k_subjects() -> Case {
     )
 }
 
+/// A ClusterRoleBinding with 45,000 service-account subjects (2.8 MB, as many as the API
+/// server's 3 MiB request limit leaves room for) to a ClusterRole with workload writes,
+/// which open escalation paths into the Flux namespaces: every subject is judged against
+/// every allowlist.
+pub fn cluster_role_binding_45k_subjects() -> Case {
+    let subjects: Vec<Value> = (0..45_000)
+        .map(|i| json!({"kind": "ServiceAccount", "name": format!("sa-{i}"), "namespace": "apps"}))
+        .collect();
+    let mut case = request_for(
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "apps-deployers"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "deployer"},
+            "subjects": subjects,
+        }),
+        "ClusterRoleBinding, 45k subjects, workload writes",
+    );
+    case.cluster = Some(json!({"resources": [{
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "deployer"},
+        "rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["create", "update", "patch"]}],
+    }]}));
+    case
+}
+
 /// The worst cases every policy is sent as they are.
 pub fn shared_cases() -> Vec<Case> {
     vec![
         helm_values_100k(),
         cluster_role_10k_rules(),
         cluster_role_binding_10k_subjects(),
+        cluster_role_binding_45k_subjects(),
     ]
 }
 

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""`just mutants`' summary: one row per crate from target/mutants/<crate>/mutants.out/outcomes.json
+(cargo-mutants' own record), the caught ratio, and every surviving mutant.
+
+    scripts/mutants-summary.py target/mutants [--readme README.md]
+
+With --readme, the table replaces what lies between `<!-- mutants -->` and `<!-- end of
+mutants -->` in that file. The caught ratio is (caught + timed out) / (caught + missed + timed
+out): a mutant that makes the tests hang (a loop that no longer advances) did not pass them.
+Unviable mutants (ones that do not compile) test nothing and are shown apart.
+"""
+import json
+import pathlib
+import sys
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    if not args:
+        print(__doc__, file=sys.stderr)
+        return 2
+    root = pathlib.Path(args[0])
+    readme = pathlib.Path(args[args.index("--readme") + 1]) if "--readme" in args else None
+    rows, survivors = [], []
+    totals = {"caught": 0, "missed": 0, "timeout": 0, "unviable": 0}
+    for outcomes in sorted(root.glob("*/mutants.out/outcomes.json")):
+        crate = outcomes.parent.parent.name
+        data = json.loads(outcomes.read_text())
+        counts = {k: data.get(k, 0) for k in totals}
+        for k in totals:
+            totals[k] += counts[k]
+        judged = counts["caught"] + counts["missed"] + counts["timeout"]
+        ratio = f"{100 * (counts['caught'] + counts['timeout']) / judged:.1f}%" if judged else "n/a"
+        rows.append((crate, data.get("total_mutants", 0), counts, ratio, data.get("cargo_mutants_version", "?")))
+        for o in data.get("outcomes", []):
+            if o.get("summary") == "MissedMutant":
+                survivors.append(o["scenario"]["Mutant"]["name"])
+    judged = totals["caught"] + totals["missed"] + totals["timeout"]
+    lines = [
+        "| crate | mutants | caught | missed | timed out | unviable | caught ratio |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for crate, total, c, ratio, _ in rows:
+        lines.append(
+            f"| {crate} | {total} | {c['caught']} | {c['missed']} | {c['timeout']} | {c['unviable']} | {ratio} |"
+        )
+    if rows:
+        all_ratio = f"{100 * (totals['caught'] + totals['timeout']) / judged:.1f}%" if judged else "n/a"
+        lines.append(
+            f"| **all** | {sum(r[1] for r in rows)} | {totals['caught']} | {totals['missed']} | "
+            f"{totals['timeout']} | {totals['unviable']} | **{all_ratio}** |"
+        )
+        versions = sorted({r[4] for r in rows})
+        lines.append("")
+        lines.append(f"cargo-mutants {', '.join(versions)}; survivors: {len(survivors)}.")
+    table = "\n".join(lines)
+    print(table)
+    for s in survivors:
+        print(f"survivor: {s}")
+    if readme:
+        text = readme.read_text()
+        start, end = "<!-- mutants -->\n", "<!-- end of mutants -->"
+        i, j = text.find(start), text.find(end)
+        if i < 0 or j < i:
+            print(f"{readme}: no {start.strip()} ... {end} block", file=sys.stderr)
+            return 1
+        readme.write_text(text[: i + len(start)] + table + "\n" + text[j:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
