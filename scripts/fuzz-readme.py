@@ -14,6 +14,8 @@ import pathlib
 import re
 import sys
 
+import readme_block
+
 
 def parse(log: pathlib.Path) -> dict:
     text = log.read_text()
@@ -64,14 +66,8 @@ def main() -> int:
         )
     table = "\n".join(lines)
     print(table)
-    if readme:
-        text = readme.read_text()
-        start, end = "<!-- fuzz-million -->\n", "<!-- end of fuzz-million -->"
-        i, j = text.find(start), text.find(end)
-        if i < 0 or j < i:
-            print(f"{readme}: no {start.strip()} ... {end} block", file=sys.stderr)
-            return 1
-        readme.write_text(text[: i + len(start)] + table + "\n" + text[j:])
+    if readme and not readme_block.replace(readme, "fuzz-million", table):
+        return 1
     failed = [r["policy"] for r in rows if r.get("rc") != 0]
     if failed:
         print(f"runs that failed or did not finish: {', '.join(failed)}", file=sys.stderr)

@@ -13,6 +13,8 @@ import json
 import pathlib
 import sys
 
+import readme_block
+
 
 def main() -> int:
     args = sys.argv[1:]
@@ -57,14 +59,8 @@ def main() -> int:
     print(table)
     for s in survivors:
         print(f"survivor: {s}")
-    if readme:
-        text = readme.read_text()
-        start, end = "<!-- mutants -->\n", "<!-- end of mutants -->"
-        i, j = text.find(start), text.find(end)
-        if i < 0 or j < i:
-            print(f"{readme}: no {start.strip()} ... {end} block", file=sys.stderr)
-            return 1
-        readme.write_text(text[: i + len(start)] + table + "\n" + text[j:])
+    if readme and not readme_block.replace(readme, "mutants", table):
+        return 1
     return 0
 
 

@@ -1018,6 +1018,15 @@ mod tests {
     /// literal, group names
     /// of word characters, scoped and toggled flags, POSIX classes only inside brackets).
     /// Escapes and the text-capturing helpers, as the ImagePolicy checks read them.
+    /// Each `(pattern, a text it matches, a text it does not)`.
+    fn assert_rows(rows: &[(&str, &str, &str)]) {
+        for (pattern, yes, no) in rows {
+            let re = TagRegex::parse(pattern).unwrap_or_else(|| panic!("{pattern}"));
+            assert!(re.is_match(yes), "{pattern} must match {yes:?}");
+            assert!(!re.is_match(no), "{pattern} must not match {no:?}");
+        }
+    }
+
     #[test]
     fn escapes_and_group_text() {
         let rows: &[(&str, &str, &str)] = &[
@@ -1027,11 +1036,7 @@ mod tests {
             ("^\\QaE\\E$", "aE", "a"),
             ("^(a|b|c)$", "c", "d"),
         ];
-        for (pattern, yes, no) in rows {
-            let re = TagRegex::parse(pattern).unwrap_or_else(|| panic!("{pattern}"));
-            assert!(re.is_match(yes), "{pattern} must match {yes:?}");
-            assert!(!re.is_match(no), "{pattern} must not match {no:?}");
-        }
+        assert_rows(rows);
         // `\x{}` names no character; more than 8 hex digits or past U+10FFFF are not read.
         for pattern in ["\\x{}", "\\x{000000041}", "\\x{110000}", "\\x4"] {
             assert!(TagRegex::parse(pattern).is_none(), "{pattern}");
@@ -1122,11 +1127,7 @@ mod tests {
             ("^[\\d]$", "5", "d"),
             ("\\Ax", "xy", "yx"),
         ];
-        for (pattern, yes, no) in rows {
-            let re = TagRegex::parse(pattern).unwrap_or_else(|| panic!("{pattern}"));
-            assert!(re.is_match(yes), "{pattern} must match {yes:?}");
-            assert!(!re.is_match(no), "{pattern} must not match {no:?}");
-        }
+        assert_rows(rows);
         // Groups are numbered in order of their `(`, named or not; non-capturing ones skipped.
         let re = TagRegex::parse("^(a)(?:b)(?P<c>c)(d)$").unwrap();
         assert_eq!(re.group_number(&Reference::Named("c".into())), Some(2));
@@ -1165,11 +1166,7 @@ mod tests {
             ("(?m)^b$", "a\nb\nc", "ab"),
             ("^a$", "a", "a\n"),
         ];
-        for (pattern, yes, no) in rows {
-            let re = TagRegex::parse(pattern).unwrap_or_else(|| panic!("{pattern}"));
-            assert!(re.is_match(yes), "{pattern} must match {yes:?}");
-            assert!(!re.is_match(no), "{pattern} must not match {no:?}");
-        }
+        assert_rows(rows);
     }
 
     #[test]
