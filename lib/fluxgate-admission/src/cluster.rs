@@ -237,9 +237,14 @@ impl Cluster for CallingCluster<'_> {
     }
 }
 
-/// Whether `text` contains `word` (a plain scan: the modules need no substring searcher).
+/// Whether `text` contains `word` (a plain scan: the modules need no substring searcher;
+/// the first byte is compared before the rest, so most positions cost no slice compare).
 fn mentions(text: &str, word: &[u8]) -> bool {
-    text.as_bytes().windows(word.len()).any(|w| w == word)
+    let Some((&first, rest)) = word.split_first() else {
+        return true;
+    };
+    let text = text.as_bytes();
+    (0..text.len()).any(|i| text[i] == first && text[i + 1..].starts_with(rest))
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -334,6 +339,16 @@ mod tests {
             matches!(err, LookupError::Failed(ref m) if m.starts_with("HelmRepository apps/charts: spec.type:")),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn mentions_finds_a_word_anywhere() {
+        assert!(mentions("v1/Namespace a not found", b"not found"));
+        assert!(mentions("NotFound", b"NotFound"));
+        assert!(!mentions("not foun", b"not found"));
+        assert!(!mentions("nnot fou", b"not found"));
+        assert!(mentions("x", b""));
+        assert!(!mentions("", b"n"));
     }
 
     #[test]

@@ -143,8 +143,8 @@ impl Identities {
     /// Looks the tenant label up for a candidate that needs it: `None` when the writer's
     /// Namespace and ServiceAccount are found unlabelled (an operator), the tenant otherwise
     /// (a look-up that fails counts as a tenant).
-    pub fn confirm(&self, candidate: Tenant, cluster: &dyn Cluster) -> Option<Tenant> {
-        let Some(pending) = &candidate.pending else {
+    pub fn confirm(&self, mut candidate: Tenant, cluster: &dyn Cluster) -> Option<Tenant> {
+        let Some(pending) = candidate.pending.take() else {
             return Some(candidate);
         };
         let account = service_account_parts(&pending.via).map(|(_, name)| name);
@@ -153,7 +153,9 @@ impl Identities {
             Ok(Some(what)) => what,
             Err(why) => format!("could not be told apart from a tenant ({why})"),
         };
-        Some(self.tenant(&pending.username, &pending.via, &reason))
+        // Name and namespace were the candidate's already: only the reason is new.
+        candidate.reason = format!("{} {reason}", pending.via);
+        Some(candidate)
     }
 
     /// A service account (or its namespace's group) named `via`, in `namespace`.
@@ -170,9 +172,9 @@ impl Identities {
         if self.tenant_label.is_empty() {
             return Some(self.tenant(username, via, "is outside the platform namespaces"));
         }
-        let mut candidate = self.tenant(username, via, "is a candidate the tenant label confirms");
+        // The reason is written once the label is read ([`Self::confirm`]).
+        let mut candidate = self.tenant(username, via, "");
         candidate.pending = Some(Pending {
-            username: username.to_string(),
             via: via.to_string(),
             namespace: namespace.to_string(),
         });
@@ -280,7 +282,6 @@ pub struct Tenant {
 /// A candidate's look-up: the account (or namespace group) `via` in `namespace`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Pending {
-    username: String,
     via: String,
     namespace: String,
 }

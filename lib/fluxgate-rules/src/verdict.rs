@@ -141,14 +141,18 @@ impl Verdict {
     /// The denial message: the object once, then every denying finding,
     /// `GitRepository ns/name: spec.verify: ...; fix: ... [rule] | spec.ref: ...`.
     pub fn message(&self) -> Option<String> {
-        let mut text = String::new();
-        for finding in self.findings.iter().filter(|f| f.denies()) {
-            if !text.is_empty() {
-                text.push_str(" | ");
-            }
-            text.push_str(&finding.to_string());
+        use fmt::Write;
+        let mut denying = self.findings.iter().filter(|f| f.denies()).peekable();
+        denying.peek()?;
+        // One buffer, written in place: a message is rendered on every denial.
+        let mut text = String::with_capacity(256);
+        if !self.object.kind.is_empty() {
+            let _ = write!(text, "{}: ", self.object);
         }
-        (!text.is_empty()).then(|| self.prefixed(&text))
+        for (i, finding) in denying.enumerate() {
+            let _ = write!(text, "{}{finding}", if i > 0 { " | " } else { "" });
+        }
+        Some(text)
     }
 
     /// One admission warning per warning finding, each naming the object.
