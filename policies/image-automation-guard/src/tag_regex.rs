@@ -1268,8 +1268,32 @@ mod tests {
         assert!(TagRegex::parse(r"[\pL]").is_none());
         assert!(TagRegex::parse(&"(".repeat(70)).is_none());
         assert!(TagRegex::parse(r"((a{1000}){1000}){1000}").is_none());
-        assert!(TagRegex::parse(r"((){1000}){1000}){1000}").is_none());
         assert!(TagRegex::parse(r"\1").is_none());
+    }
+
+    #[test]
+    fn compile_steps_are_bounded() {
+        // Nested repeats of nothing push no instruction: only the step bound stops them.
+        assert!(TagRegex::parse(r"((){1000}){1000}").is_none());
+        assert!(TagRegex::parse(r"((){100}){100}").is_some());
+        // The bound itself is allowed: a concatenation of n empties takes n + 1 steps.
+        let compiles = |n: usize| {
+            let mut compiler = Compiler {
+                program: Vec::new(),
+                steps: 0,
+            };
+            compiler.emit(&Node::Concat(vec![Node::Empty; n])).is_some()
+        };
+        assert!(compiles(MAX_STEPS - 1));
+        assert!(!compiles(MAX_STEPS));
+    }
+
+    #[test]
+    fn the_last_alternative_is_not_optional() {
+        for pattern in [r"^(?:a|b)$", r"^(a|b|c)$"] {
+            assert!(!re(pattern).is_match(""), "{pattern}");
+            assert!(re(pattern).is_match("b"), "{pattern}");
+        }
     }
 
     #[test]
