@@ -175,6 +175,11 @@ mutants *CRATES:
 fuzz-million *POLICIES:
     bash scripts/fuzz-million.sh {{ POLICIES }}
 
+# Only the mutants the last `just mutants` run did not catch, run again after tests were added
+# for them (cargo-mutants' --iterate); the table keeps every mutant's latest outcome.
+mutants-iterate *CRATES:
+    MUTANTS_ITERATE=1 bash scripts/mutants.sh {{ CRATES }}
+
 # The README's mutation-testing table, from the records `just mutants` left in target/mutants.
 mutants-readme:
     python3 scripts/mutants-summary.py target/mutants --readme README.md

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""`just mutants`' summary: one row per crate from target/mutants/<crate>/mutants.out/outcomes.json
-(cargo-mutants' own record), the caught ratio, and every surviving mutant.
+"""`just mutants`' summary: one row per crate from target/mutants/<crate>/record.json (every
+mutant's latest outcome, scripts/mutants-record.py) or, for a crate run before records were
+kept, mutants.out/outcomes.json (cargo-mutants' own record); the caught ratio, and every
+surviving mutant (a mutant not run yet is listed with them).
 
     scripts/mutants-summary.py target/mutants [--readme README.md]
 
@@ -16,6 +18,15 @@ import sys
 import readme_block
 
 
+# cargo-mutants' outcome summaries, by the table's column.
+SUMMARY = {
+    "caught": "CaughtMutant",
+    "missed": "MissedMutant",
+    "timeout": "Timeout",
+    "unviable": "Unviable",
+}
+
+
 def main() -> int:
     args = sys.argv[1:]
     if not args:
@@ -27,16 +38,29 @@ def main() -> int:
     totals = {"caught": 0, "missed": 0, "timeout": 0, "unviable": 0}
     for outcomes in sorted(root.glob("*/mutants.out/outcomes.json")):
         crate = outcomes.parent.parent.name
-        data = json.loads(outcomes.read_text())
-        counts = {k: data.get(k, 0) for k in totals}
+        record = outcomes.parent.parent / "record.json"
+        if record.exists():
+            # Every mutant's latest outcome, across a full run and `just mutants-iterate`.
+            data = json.loads(record.read_text())
+            latest = data["outcomes"]
+            counts = {k: sum(1 for v in latest.values() if v == SUMMARY[k]) for k in totals}
+            total, version = len(latest) + len(data["not_run"]), data["version"]
+            missed = [n for n, v in latest.items() if v == "MissedMutant"] + data["not_run"]
+        else:
+            data = json.loads(outcomes.read_text())
+            counts = {k: data.get(k, 0) for k in totals}
+            total, version = data.get("total_mutants", 0), data.get("cargo_mutants_version", "?")
+            missed = [
+                o["scenario"]["Mutant"]["name"]
+                for o in data.get("outcomes", [])
+                if o.get("summary") == "MissedMutant"
+            ]
         for k in totals:
             totals[k] += counts[k]
         judged = counts["caught"] + counts["missed"] + counts["timeout"]
         ratio = f"{100 * (counts['caught'] + counts['timeout']) / judged:.1f}%" if judged else "n/a"
-        rows.append((crate, data.get("total_mutants", 0), counts, ratio, data.get("cargo_mutants_version", "?")))
-        for o in data.get("outcomes", []):
-            if o.get("summary") == "MissedMutant":
-                survivors.append(o["scenario"]["Mutant"]["name"])
+        rows.append((crate, total, counts, ratio, version))
+        survivors.extend(missed)
     judged = totals["caught"] + totals["missed"] + totals["timeout"]
     lines = [
         "| crate | mutants | caught | missed | timed out | unviable | caught ratio |",

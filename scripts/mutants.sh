@@ -6,6 +6,10 @@
 # mutants are judged by its own tests and every policy's. Results in
 # target/mutants/<crate>/mutants.out (missed.txt lists the survivors), then the summary
 # table (scripts/mutants-summary.py). Not CI: everything takes hours on two cores.
+#
+# `just mutants-iterate [CRATE...]` (MUTANTS_ITERATE=1) runs only the mutants the last run did
+# not catch (cargo-mutants' --iterate), after tests were added for them; each crate's
+# record.json (scripts/mutants-record.py) keeps every mutant's latest outcome for the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=27.1.0
@@ -22,6 +26,16 @@ for crate in $crates; do
     args+=(--test-package "$crate")
     for p in $policies; do args+=(--test-package "$p"); done
   fi
+  record=()
+  if [ -n "${MUTANTS_ITERATE:-}" ]; then
+    # A record from a run made before records were kept starts from that run's outcomes.
+    if [ ! -f "target/mutants/$crate/record.json" ] && [ -f "target/mutants/$crate/mutants.out/outcomes.json" ]; then
+      cargo mutants -p "$crate" --list >"target/mutants/$crate/names.txt"
+      python3 scripts/mutants-record.py "target/mutants/$crate" --names "target/mutants/$crate/names.txt"
+    fi
+    args+=(--iterate)
+    record=(--iterate)
+  fi
   status=0
   # One target dir for every run: each copies the tree afresh, and the dependencies would
   # otherwise be compiled again for every crate.
@@ -29,5 +43,7 @@ for crate in $crates; do
   # 0: all caught; 2: some missed; 3: some timed out. Anything else (1: usage, 4: the
   # unmutated tree fails its tests) is a broken run.
   case $status in 0 | 2 | 3) ;; *) echo "mutants: $crate: cargo mutants exited $status" >&2; exit "$status" ;; esac
+  cargo mutants -p "$crate" --list >"target/mutants/$crate/names.txt"
+  python3 scripts/mutants-record.py "target/mutants/$crate" --names "target/mutants/$crate/names.txt" "${record[@]}"
 done
 python3 scripts/mutants-summary.py target/mutants
