@@ -1094,6 +1094,9 @@ mod tests {
             "[[:nope:]]",
             "(?P>x)",
             "(?i--m)",
+            // A group name comes right after `(?` (or `(?P`), never after a flag.
+            "(?i<a>x)",
+            "(?sP<a>x)",
         ];
         // Groups nest at most 64 deep.
         let nested = |n: usize| format!("{}a{}", "(".repeat(n), ")".repeat(n));
