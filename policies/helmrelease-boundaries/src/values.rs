@@ -432,15 +432,19 @@ mod tests {
 
     #[test]
     fn manifests_nested_past_the_limit_are_reported_not_skipped() {
-        // A Pod in a string, in a Pod in a string, ... one level more than is unpacked.
-        let mut text = "{kind: Pod, spec: {hostPID: true}}".to_string();
-        for _ in 0..MAX_NESTED_DOCUMENTS {
-            text = serde_json::to_string(
-                &json!({"kind": "Pod", "metadata": {"annotations": {"x": text}}}),
-            )
-            .unwrap();
-        }
-        let found = scan_value(&json!({"extraDeploy": text}), "spec.values");
+        // A Pod in a string, in a Pod in a string, ... `levels` times around the risky Pod.
+        let nested = |levels: u8| {
+            let mut text = "{kind: Pod, spec: {hostPID: true}}".to_string();
+            for _ in 0..levels {
+                text = serde_json::to_string(
+                    &json!({"kind": "Pod", "metadata": {"annotations": {"x": text}}}),
+                )
+                .unwrap();
+            }
+            scan_value(&json!({"extraDeploy": text}), "spec.values")
+        };
+        // One level more than is unpacked.
+        let found = nested(MAX_NESTED_DOCUMENTS);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
             found[0]
@@ -449,14 +453,7 @@ mod tests {
             "{found:?}"
         );
         // One level less is unpacked and judged.
-        let mut text = "{kind: Pod, spec: {hostPID: true}}".to_string();
-        for _ in 1..MAX_NESTED_DOCUMENTS {
-            text = serde_json::to_string(
-                &json!({"kind": "Pod", "metadata": {"annotations": {"x": text}}}),
-            )
-            .unwrap();
-        }
-        let found = scan_value(&json!({"extraDeploy": text}), "spec.values");
+        let found = nested(MAX_NESTED_DOCUMENTS - 1);
         assert!(found[0].what.contains("process namespace"), "{found:?}");
     }
 
