@@ -8,6 +8,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
@@ -98,13 +99,15 @@ impl EvaluationContext {
     }
 
     fn check_access(&self, api_version: &str, kind: &str) -> Result<(), String> {
-        if let Ok(mut seen) = self.lookups.lock() {
+        // Compared in place (a set of owned pairs cannot be probed with borrowed ones):
+        // both sets hold a handful of types, and a look-up sits on a policy's deny path.
+        let is = |(a, k): &(String, String)| a == api_version && k == kind;
+        if let Ok(mut seen) = self.lookups.lock()
+            && !seen.iter().any(is)
+        {
             seen.insert((api_version.to_string(), kind.to_string()));
         }
-        if self
-            .allowed_resources
-            .contains(&(api_version.to_string(), kind.to_string()))
-        {
+        if self.allowed_resources.iter().any(is) {
             Ok(())
         } else {
             Err(format!(
@@ -140,7 +143,7 @@ pub fn dispatch(
     }
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(payload: &[u8], what: &str) -> Result<T, String> {
+fn parse<'a, T: Deserialize<'a>>(payload: &'a [u8], what: &str) -> Result<T, String> {
     serde_json::from_slice(payload).map_err(|e| format!("cannot decode {what} request: {e}"))
 }
 
@@ -167,11 +170,15 @@ fn log(ctx: &EvaluationContext, payload: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 #[derive(Deserialize)]
-struct GetResource {
-    api_version: String,
-    kind: String,
-    name: String,
-    namespace: Option<String>,
+struct GetResource<'a> {
+    #[serde(borrow)]
+    api_version: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    namespace: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -197,12 +204,11 @@ fn get_resource(ctx: &EvaluationContext, payload: &[u8]) -> Result<Vec<u8>, Stri
         })
         .map(|o| serde_json::to_vec(o).unwrap_or_default())
         .ok_or_else(|| {
-            let at = if namespace.is_empty() {
-                req.name.clone()
-            } else {
-                format!("{namespace}/{}", req.name)
-            };
-            format!("{}/{} {at} not found", req.api_version, req.kind)
+            let (api_version, kind, name) = (&req.api_version, &req.kind, &req.name);
+            match namespace {
+                "" => format!("{api_version}/{kind} {name} not found"),
+                ns => format!("{api_version}/{kind} {ns}/{name} not found"),
+            }
         })
 }
 

@@ -298,18 +298,28 @@ fn memory(caller: &mut Caller<'_, StoreData>) -> wasmtime::Result<Memory> {
 
 fn read(caller: &mut Caller<'_, StoreData>, ptr: i32, len: i32) -> wasmtime::Result<Vec<u8>> {
     let mem = memory(caller)?;
-    let mut buf =
-        vec![0; usize::try_from(len).map_err(|_| wasmtime::Error::msg("negative length"))?];
-    let offset = usize::try_from(ptr).map_err(|_| wasmtime::Error::msg("negative pointer"))?;
-    mem.read(&*caller, offset, &mut buf)?;
-    Ok(buf)
+    Ok(slice(mem.data(&*caller), ptr, len)?.to_vec())
 }
 
 fn write(caller: &mut Caller<'_, StoreData>, ptr: i32, bytes: &[u8]) -> wasmtime::Result<()> {
     let mem = memory(caller)?;
-    let offset = usize::try_from(ptr).map_err(|_| wasmtime::Error::msg("negative pointer"))?;
-    mem.write(&mut *caller, offset, bytes)?;
+    slice_mut(mem.data_mut(&mut *caller), ptr, bytes.len())?.copy_from_slice(bytes);
     Ok(())
+}
+
+/// `len` bytes of guest memory at `ptr`; out of bounds (or negative) is an error, which
+/// traps the guest, as an out-of-bounds access of its own would.
+fn slice(data: &[u8], ptr: i32, len: i32) -> wasmtime::Result<&[u8]> {
+    let len = usize::try_from(len).map_err(|_| wasmtime::Error::msg("negative length"))?;
+    let start = usize::try_from(ptr).map_err(|_| wasmtime::Error::msg("negative pointer"))?;
+    data.get(start..start.saturating_add(len))
+        .ok_or_else(|| wasmtime::Error::msg("out of bounds memory access"))
+}
+
+fn slice_mut(data: &mut [u8], ptr: i32, len: usize) -> wasmtime::Result<&mut [u8]> {
+    let start = usize::try_from(ptr).map_err(|_| wasmtime::Error::msg("negative pointer"))?;
+    data.get_mut(start..start.saturating_add(len))
+        .ok_or_else(|| wasmtime::Error::msg("out of bounds memory access"))
 }
 
 fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
@@ -358,15 +368,16 @@ fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
          ptr: i32,
          len: i32|
          -> wasmtime::Result<i32> {
-            let binding = String::from_utf8_lossy(&read(&mut caller, bd_ptr, bd_len)?).into_owned();
-            let namespace =
-                String::from_utf8_lossy(&read(&mut caller, ns_ptr, ns_len)?).into_owned();
-            let operation =
-                String::from_utf8_lossy(&read(&mut caller, op_ptr, op_len)?).into_owned();
-            let payload = read(&mut caller, ptr, len)?;
-            let ctx = caller.data().ctx.clone();
-            let outcome = capabilities::dispatch(&ctx, &binding, &namespace, &operation, &payload);
-            Ok(caller.data_mut().wapc.host_answered(outcome))
+            // Read in place, not copied: a look-up sits on a policy's deny path.
+            let mem = memory(&mut caller)?;
+            let (data, store) = mem.data_and_store_mut(&mut caller);
+            let binding = String::from_utf8_lossy(slice(data, bd_ptr, bd_len)?);
+            let namespace = String::from_utf8_lossy(slice(data, ns_ptr, ns_len)?);
+            let operation = String::from_utf8_lossy(slice(data, op_ptr, op_len)?);
+            let payload = slice(data, ptr, len)?;
+            let outcome =
+                capabilities::dispatch(&store.ctx, &binding, &namespace, &operation, payload);
+            Ok(store.wapc.host_answered(outcome))
         },
     )?;
     linker.func_wrap(
@@ -385,9 +396,10 @@ fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         "wapc",
         "__host_response",
         |mut caller: Caller<'_, StoreData>, ptr: i32| -> wasmtime::Result<()> {
-            if let Some(response) = caller.data().wapc.host_response.clone() {
-                write(&mut caller, ptr, &response)?;
-            }
+            let mem = memory(&mut caller)?;
+            let (data, store) = mem.data_and_store_mut(&mut caller);
+            let response = store.wapc.host_response.as_deref().unwrap_or_default();
+            slice_mut(data, ptr, response.len())?.copy_from_slice(response);
             Ok(())
         },
     )?;
@@ -407,9 +419,10 @@ fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         "wapc",
         "__host_error",
         |mut caller: Caller<'_, StoreData>, ptr: i32| -> wasmtime::Result<()> {
-            if let Some(error) = caller.data().wapc.host_error.clone() {
-                write(&mut caller, ptr, error.as_bytes())?;
-            }
+            let mem = memory(&mut caller)?;
+            let (data, store) = mem.data_and_store_mut(&mut caller);
+            let error = store.wapc.host_error.as_deref().unwrap_or_default();
+            slice_mut(data, ptr, error.len())?.copy_from_slice(error.as_bytes());
             Ok(())
         },
     )?;
@@ -429,4 +442,23 @@ fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
 /// wasmtime has its own error type; the rest of the host speaks anyhow.
 pub(crate) fn anyhow_of(e: wasmtime::Error) -> anyhow::Error {
     anyhow::anyhow!("{e:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{slice, slice_mut};
+
+    #[test]
+    fn guest_memory_is_read_and_written_in_bounds_only() {
+        let mut data = *b"abcdef";
+        assert_eq!(slice(&data, 2, 3).unwrap(), b"cde");
+        assert_eq!(slice(&data, 6, 0).unwrap(), b"");
+        for (ptr, len) in [(4, 3), (-1, 1), (0, -1), (i32::MAX, i32::MAX)] {
+            assert!(slice(&data, ptr, len).is_err(), "{ptr}+{len}");
+        }
+        slice_mut(&mut data, 0, 2).unwrap().copy_from_slice(b"xy");
+        assert_eq!(&data, b"xycdef");
+        assert!(slice_mut(&mut data, 5, 2).is_err());
+        assert!(slice_mut(&mut data, -2, 1).is_err());
+    }
 }

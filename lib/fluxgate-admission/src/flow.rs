@@ -15,7 +15,9 @@
 //!    ([`crate::identity`]; a writer only the tenant label can tell apart is looked up
 //!    once a rule would deny its write), then the policy's own exemptions by name.
 //! 6. The typed decode: a field the check reads with the wrong type is a 400 naming its path.
-//! 7. The check's findings make the verdict.
+//! 7. The check's findings make the verdict. A denial of a writer that only the tenant label
+//!    can tell apart costs the look-up now; every denial of a tenant writer says why the
+//!    writer counts as a tenant.
 //!
 //! A check never sees a request that its exemptions excuse: there is no other way in.
 
@@ -90,28 +92,12 @@ impl<P> Ctx<'_, P> {
 /// One judged kind: how to decode it and what to check. Implemented by [`Typed`].
 pub trait Judge<P> {
     fn kind(&self) -> KindSpec;
-    /// Decodes the object once and checks it; `second_look` sees the findings and may have
-    /// the same decoded object checked again as another writer (a confirmed tenant).
-    fn judge(
-        &self,
-        object: &Value,
-        ctx: &Ctx<P>,
-        second_look: &dyn Fn(&[Finding]) -> SecondLook,
-    ) -> Result<Vec<Finding>, DecodeError>;
+    /// Decodes the object once and checks it.
+    fn judge(&self, object: &Value, ctx: &Ctx<P>) -> Result<Vec<Finding>, DecodeError>;
 }
 
 /// A decode failure at a field path.
 pub type DecodeError = serde_path_to_error::Error<serde_json::Error>;
-
-/// What the flow makes of a check's first findings.
-pub enum SecondLook {
-    /// They stand.
-    Keep,
-    /// The writer turned out not to be a tenant: nothing to judge.
-    Dismiss,
-    /// The writer is this tenant: check again with it.
-    As(Tenant),
-}
 
 /// A check over a typed view `T` of one kind.
 pub struct Typed<T, P> {
@@ -124,25 +110,9 @@ impl<T: DeserializeOwned, P> Judge<P> for Typed<T, P> {
         self.kind
     }
 
-    fn judge(
-        &self,
-        object: &Value,
-        ctx: &Ctx<P>,
-        second_look: &dyn Fn(&[Finding]) -> SecondLook,
-    ) -> Result<Vec<Finding>, DecodeError> {
+    fn judge(&self, object: &Value, ctx: &Ctx<P>) -> Result<Vec<Finding>, DecodeError> {
         let typed: T = serde_path_to_error::deserialize(object)?;
-        let findings = (self.check)(&typed, ctx);
-        Ok(match second_look(&findings) {
-            SecondLook::Keep => findings,
-            SecondLook::Dismiss => Vec::new(),
-            SecondLook::As(tenant) => (self.check)(
-                &typed,
-                &Ctx {
-                    tenant: Some(&tenant),
-                    ..*ctx
-                },
-            ),
-        })
+        Ok((self.check)(&typed, ctx))
     }
 }
 
@@ -288,20 +258,14 @@ pub fn review<P>(
         cluster,
         tenant: tenant.as_ref(),
     };
-    let second_look = |findings: &[Finding]| match (writers, &tenant) {
-        (Some(w), Some(candidate))
-            if candidate.needs_lookup() && findings.iter().any(Finding::denies) =>
-        {
-            // Only now is it worth a look-up to know whether the writer is a tenant at all.
-            match (w.confirm)(&settings.identities, candidate.clone(), cluster) {
-                None => SecondLook::Dismiss,
-                Some(confirmed) => SecondLook::As(confirmed),
-            }
-        }
-        _ => SecondLook::Keep,
-    };
-    match judge.judge(object, &ctx, &second_look) {
-        Ok(findings) => Verdict::of(obj, findings),
+    match judge.judge(object, &ctx) {
+        Ok(findings) => match (writers, tenant) {
+            (Some(w), Some(tenant)) => Verdict::of(
+                obj,
+                as_tenant(findings, tenant, w, &settings.identities, cluster),
+            ),
+            _ => Verdict::of(obj, findings),
+        },
         Err(e) => {
             let version = version_of(&api_version);
             let finding = INVALID_OBJECT.at(
@@ -312,6 +276,32 @@ pub fn review<P>(
             Verdict::failed(obj, finding, 400)
         }
     }
+}
+
+/// A [`Scope::TenantWriters`] check's findings, once it is known whether the writer is a
+/// tenant: only a finding that denies is worth a look-up of the tenant label, and an
+/// unlabelled writer (an operator) has nothing judged. A denial says why the writer counts
+/// as a tenant: the identity model's reason is added to each one here, so the check, which
+/// never needs it to decide, runs once.
+fn as_tenant(
+    mut findings: Vec<Finding>,
+    candidate: Tenant,
+    writers: &TenantWriters,
+    identities: &Identities,
+    cluster: &dyn Cluster,
+) -> Vec<Finding> {
+    if !findings.iter().any(Finding::denies) {
+        return findings;
+    }
+    let Some(tenant) = (writers.confirm)(identities, candidate, cluster) else {
+        return Vec::new();
+    };
+    for finding in findings.iter_mut().filter(|f| f.denies()) {
+        finding.problem.push_str(" (");
+        finding.problem.push_str(&tenant.reason);
+        finding.problem.push(')');
+    }
+    findings
 }
 
 /// Reviews `object` as a CREATE by `username`, with `settings` as a policy receives them

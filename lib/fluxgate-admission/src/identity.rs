@@ -273,7 +273,7 @@ pub struct Tenant {
     /// Its home namespace; `None` for a tenant that lives in a platform namespace (a per-team
     /// Flux account in flux-system), which may write to any namespace but the platform's.
     pub namespace: Option<String>,
-    /// Why it is a tenant, for messages.
+    /// Why it is a tenant: the flow adds it to each denial of a `Scope::TenantWriters` policy.
     pub reason: String,
     /// The look-up that still has to confirm it.
     pending: Option<Pending>,

@@ -88,16 +88,20 @@ pub fn check(head: &Head, ctx: &Ctx<Settings>) -> Vec<Finding> {
     };
     vec![FOREIGN_NAMESPACE_WRITE.at(
         "metadata.namespace",
-        format!("{namespace:?} {outside} (identity {})", tenant.name),
+        format!(
+            "{namespace:?} {outside}, written by the tenant identity {}",
+            tenant.name
+        ),
         keep,
     )]
 }
 
-/// `system:serviceaccount:team-a:x of namespace team-a`, and why it counts as a tenant.
+/// `system:serviceaccount:team-a:x of namespace team-a` (why it counts as a tenant is the
+/// identity model's, added by the flow to each denial).
 fn describe(tenant: &Tenant) -> String {
     match &tenant.namespace {
-        Some(ns) => format!("{} of namespace {ns} ({})", tenant.name, tenant.reason),
-        None => format!("{} ({})", tenant.name, tenant.reason),
+        Some(ns) => format!("{} of namespace {ns}", tenant.name),
+        None => tenant.name.clone(),
     }
 }
 
