@@ -307,6 +307,20 @@ fn write(caller: &mut Caller<'_, StoreData>, ptr: i32, bytes: &[u8]) -> wasmtime
     Ok(())
 }
 
+/// Copies the answer the host keeps for `__host_response` or `__host_error` to `ptr`, without
+/// cloning it first.
+fn write_answer(
+    caller: &mut Caller<'_, StoreData>,
+    ptr: i32,
+    answer: fn(&WapcState) -> &[u8],
+) -> wasmtime::Result<()> {
+    let mem = memory(caller)?;
+    let (data, store) = mem.data_and_store_mut(caller);
+    let bytes = answer(&store.wapc);
+    slice_mut(data, ptr, bytes.len())?.copy_from_slice(bytes);
+    Ok(())
+}
+
 /// `len` bytes of guest memory at `ptr`; out of bounds (or negative) is an error, which
 /// traps the guest, as an out-of-bounds access of its own would.
 fn slice(data: &[u8], ptr: i32, len: i32) -> wasmtime::Result<&[u8]> {
@@ -396,11 +410,9 @@ fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         "wapc",
         "__host_response",
         |mut caller: Caller<'_, StoreData>, ptr: i32| -> wasmtime::Result<()> {
-            let mem = memory(&mut caller)?;
-            let (data, store) = mem.data_and_store_mut(&mut caller);
-            let response = store.wapc.host_response.as_deref().unwrap_or_default();
-            slice_mut(data, ptr, response.len())?.copy_from_slice(response);
-            Ok(())
+            write_answer(&mut caller, ptr, |w| {
+                w.host_response.as_deref().unwrap_or_default()
+            })
         },
     )?;
     linker.func_wrap(
@@ -419,11 +431,9 @@ fn define_wapc_imports(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         "wapc",
         "__host_error",
         |mut caller: Caller<'_, StoreData>, ptr: i32| -> wasmtime::Result<()> {
-            let mem = memory(&mut caller)?;
-            let (data, store) = mem.data_and_store_mut(&mut caller);
-            let error = store.wapc.host_error.as_deref().unwrap_or_default();
-            slice_mut(data, ptr, error.len())?.copy_from_slice(error.as_bytes());
-            Ok(())
+            write_answer(&mut caller, ptr, |w| {
+                w.host_error.as_deref().unwrap_or_default().as_bytes()
+            })
         },
     )?;
     linker.func_wrap(
