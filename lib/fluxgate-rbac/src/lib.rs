@@ -270,6 +270,45 @@ impl Principals for Subject {
     }
 }
 
+/// `subjects[3] ServiceAccount team-a/flux`: a binding's subject as messages name it, written
+/// only when a message shows it (see `fluxgate_rules::abbreviated`).
+#[derive(Debug, Clone, Copy)]
+pub struct SubjectAt<'a> {
+    pub index: usize,
+    pub subject: &'a Subject,
+    pub binding_namespace: &'a str,
+}
+
+impl Binding {
+    /// The subjects, each with its index and the namespace it is read in.
+    pub fn subjects_at<'a>(
+        &'a self,
+        binding_namespace: &'a str,
+    ) -> impl Iterator<Item = SubjectAt<'a>> + Clone {
+        self.subjects
+            .iter()
+            .enumerate()
+            .map(move |(index, subject)| SubjectAt {
+                index,
+                subject,
+                binding_namespace,
+            })
+    }
+}
+
+impl SubjectAt<'_> {
+    pub fn principal(&self) -> Principal<'_> {
+        self.subject.principal(self.binding_namespace)
+    }
+}
+
+impl std::fmt::Display for SubjectAt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let described = self.subject.describe(self.binding_namespace);
+        write!(f, "subjects[{}] {described}", self.index)
+    }
+}
+
 /// Where a binding grants: in one namespace (RoleBinding) or everywhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope<'a> {
@@ -678,6 +717,9 @@ pub fn check_account_glob(setting: &str, i: usize, entry: &str) -> Result<(), St
 
 /// Whether a `namespace:name` glob list names the service account.
 pub fn account_matches(patterns: &[String], namespace: &str, name: &str) -> bool {
+    if patterns.is_empty() {
+        return false; // and no `namespace:name` built: this runs once per subject
+    }
     let full = format!("{namespace}:{name}");
     fluxgate_matchers::glob::any_matches(patterns, &full)
 }
@@ -767,6 +809,31 @@ pub(crate) mod tests {
                 .unwrap();
         assert!(sel.matches(&labels).is_err());
         assert_eq!(LabelSelector::default().matches(&labels), Ok(true));
+    }
+
+    #[test]
+    fn subjects_are_shown_with_their_index_and_namespace() {
+        let binding: Binding = serde_json::from_value(json!({"subjects": [
+            {"kind": "Group", "name": "devs"},
+            {"kind": "ServiceAccount", "name": "flux"},
+        ]}))
+        .unwrap();
+        let shown: Vec<String> = binding
+            .subjects_at("team-a")
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            shown,
+            ["subjects[0] Group devs", "subjects[1] ServiceAccount team-a/flux"]
+        );
+        let second = binding.subjects_at("team-a").nth(1).unwrap();
+        assert_eq!(
+            second.principal(),
+            Principal::ServiceAccount {
+                namespace: "team-a",
+                name: "flux"
+            }
+        );
     }
 
     #[test]

@@ -1,12 +1,13 @@
 use crate::settings::{MissingRole, Settings};
 use fluxgate_admission::{Ctx, Identities};
 use fluxgate_matchers::glob;
+use fluxgate_rbac::Grants;
 use fluxgate_rbac::{
     self as rbac, Binding, BindingOf, Principal, RBAC_GROUP, ROLE, ROLE_BINDING, RbacKind,
-    ResolveError, Role, Scope, SourcedRule,
+    ResolveError, Role, Scope, SourcedRule, SubjectAt,
 };
-use fluxgate_rbac::{Grants, Principals as _};
 use fluxgate_rules::{Finding, Rule};
+use std::borrow::Cow;
 
 use fluxgate_rbac::{BINDING_KINDS as BINDINGS, RBAC_KINDS, ROLE_KINDS as ROLES};
 
@@ -143,15 +144,22 @@ enum Tier {
     Flux,
 }
 
-/// A subject of a binding that is a Flux identity.
-struct FluxSubject {
+/// A subject of a binding that is a Flux identity, shown as
+/// `subjects[1] ServiceAccount team-a/flux (a tenant service account)`.
+struct FluxSubject<'a> {
     tier: Tier,
-    /// `subjects[1] ServiceAccount team-a/flux (a tenant service account)`.
-    text: String,
+    at: SubjectAt<'a>,
+    why: Cow<'static, str>,
     /// Whether it may hold the escalation paths into the Flux namespaces: a `controllerAccounts`
     /// account, or one the identity model makes a controller or platform identity
     /// ([`rbac::controller_or_platform`]).
     may_escalate: bool,
+}
+
+impl std::fmt::Display for FluxSubject<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.at, self.why)
+    }
 }
 
 /// Whether some service account of `namespace` could be named by a `tenantIdentities` glob.
@@ -164,7 +172,7 @@ fn classify(
     principal: Principal,
     settings: &Settings,
     identities: &Identities,
-) -> Option<(Tier, String)> {
+) -> Option<(Tier, Cow<'static, str>)> {
     let tenants = &identities.tenant_identities;
     match principal {
         Principal::ServiceAccount { namespace, name } => {
@@ -176,12 +184,14 @@ fn classify(
             } else if identities.is_flux_namespace(namespace) {
                 Some((
                     Tier::Flux,
-                    format!("a service account of the Flux namespace {namespace}"),
+                    format!("a service account of the Flux namespace {namespace}").into(),
                 ))
-            } else if glob::any_matches(
-                tenants,
-                &format!("system:serviceaccount:{namespace}:{name}"),
-            ) {
+            } else if !tenants.is_empty()
+                && glob::any_matches(
+                    tenants,
+                    &format!("system:serviceaccount:{namespace}:{name}"),
+                )
+            {
                 Some((Tier::Flux, "a tenant service account".into()))
             } else {
                 None
@@ -189,7 +199,7 @@ fn classify(
         }
         Principal::ServiceAccountsIn(ns) if identities.is_flux_namespace(ns) => Some((
             Tier::Flux,
-            format!("every service account of the Flux namespace {ns}"),
+            format!("every service account of the Flux namespace {ns}").into(),
         )),
         Principal::ServiceAccountsIn(ns)
             if tenants_in(tenants, ns)
@@ -197,7 +207,7 @@ fn classify(
         {
             Some((
                 Tier::Flux,
-                format!("every service account of {ns}, tenant service accounts included"),
+                format!("every service account of {ns}, tenant service accounts included").into(),
             ))
         }
         Principal::AllServiceAccounts => {
@@ -218,22 +228,21 @@ fn classify(
 }
 
 /// The binding's subjects that are Flux identities, platform accounts left out.
-fn flux_subjects(
-    binding: &Binding,
-    binding_namespace: &str,
+fn flux_subjects<'a>(
+    binding: &'a Binding,
+    binding_namespace: &'a str,
     settings: &Settings,
     identities: &Identities,
-) -> Vec<FluxSubject> {
+) -> Vec<FluxSubject<'a>> {
     binding
-        .subjects
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| {
-            let principal = s.principal(binding_namespace);
+        .subjects_at(binding_namespace)
+        .filter_map(|at| {
+            let principal = at.principal();
             let (tier, why) = classify(principal, settings, identities)?;
             (tier != Tier::Platform).then(|| FluxSubject {
                 tier,
-                text: format!("subjects[{i}] {} ({why})", s.describe(binding_namespace)),
+                at,
+                why,
                 may_escalate: tier == Tier::Controller
                     || rbac::controller_or_platform(principal, identities),
             })
@@ -340,12 +349,10 @@ fn flux_scope_text(scope: Scope, identities: &Identities) -> String {
 
 /// The subjects the escalation paths are judged for: Flux identities that are neither
 /// controllers nor platform identities.
-fn escalating(subjects: &[FluxSubject]) -> Vec<String> {
-    subjects
-        .iter()
-        .filter(|s| !s.may_escalate)
-        .map(|s| s.text.clone())
-        .collect()
+fn escalating<'s>(
+    subjects: &'s [FluxSubject],
+) -> impl Iterator<Item = &'s FluxSubject<'s>> + Clone {
+    subjects.iter().filter(|s| !s.may_escalate)
 }
 
 fn group_resource(group: &str, resource: &str) -> String {
@@ -357,7 +364,7 @@ fn group_resource(group: &str, resource: &str) -> String {
 }
 
 /// `a, b, c and 2 more`.
-fn listing(items: &[String]) -> String {
+fn listing<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
     fluxgate_rules::abbreviated(items, LIST_LIMIT)
 }
 
@@ -382,14 +389,13 @@ pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
     }
     let role_ref = &binding.role_ref;
     let at = scope_text(scope);
-    let all: Vec<String> = subjects.iter().map(|s| s.text.clone()).collect();
     let by_name = role_ref.api_group == RBAC_GROUP && role_ref.kind == "ClusterRole";
     if by_name && role_ref.name == "cluster-admin" {
         return vec![CLUSTER_ADMIN.at(
             "roleRef.name",
             format!(
                 "ClusterRole cluster-admin (every verb on every resource) is granted {at} to Flux identities: {}",
-                listing(&all)
+                listing(&subjects)
             ),
             "bind a role that grants only what these identities reconcile; only settings.platformAccounts may hold cluster-admin",
         )];
@@ -399,7 +405,7 @@ pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
             "roleRef.name",
             format!(
                 "ClusterRole admin bound cluster-wide gives Flux identities the objects, secrets and RBAC of every namespace: {}",
-                listing(&all)
+                listing(&subjects)
             ),
             "bind admin with a RoleBinding in the tenant's own namespace, or bind a narrower ClusterRole",
         )];
@@ -415,7 +421,7 @@ pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
                 "roleRef",
                 format!(
                     "{why}, so what it grants to Flux identities cannot be checked: {}",
-                    listing(&all)
+                    listing(&subjects)
                 ),
                 "create the role before the binding (with Flux: in a Kustomization this one dependsOn), or set missingRole: allow",
             )];
@@ -435,12 +441,8 @@ pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for tier in [Tier::Flux, Tier::Controller] {
-        let who: Vec<String> = subjects
-            .iter()
-            .filter(|s| s.tier == tier)
-            .map(|s| s.text.clone())
-            .collect();
-        if who.is_empty() {
+        let who = subjects.iter().filter(|s| s.tier == tier);
+        if who.clone().next().is_none() {
             continue;
         }
         let grants = forbidden_grants(&role.rules, scope, tier == Tier::Controller, settings);
@@ -452,13 +454,13 @@ pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
             format!(
                 "{role_text} {at} grants {} to Flux identities: {}",
                 listing(&grants),
-                listing(&who)
+                listing(who)
             ),
             "bind a role without these grants (least privilege); a platform identity that needs them belongs in settings.platformAccounts",
         ));
     }
     let who = escalating(&subjects);
-    if !who.is_empty() {
+    if who.clone().next().is_some() {
         let paths = flux_namespace_escalations(&role.rules, scope, ctx.identities);
         if !paths.is_empty() {
             out.push(FLUX_NAMESPACE_ESCALATION.at(
@@ -466,7 +468,7 @@ pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
                 format!(
                     "{role_text} {} gives Flux identities other than the controllers ({}) paths to the controllers' privileges: {}",
                     flux_scope_text(scope, ctx.identities),
-                    listing(&who),
+                    listing(who),
                     listing(&paths)
                 ),
                 ESCALATION_FIX,
@@ -559,25 +561,20 @@ fn opens_escalation(
     if paths.is_empty() {
         return None;
     }
-    let who = escalating(&flux_subjects(
-        &found.binding,
-        found.namespace(),
-        settings,
-        identities,
-    ));
-    (!who.is_empty()).then(|| {
-        FLUX_NAMESPACE_ESCALATION.at(
-            "rules",
-            format!(
-                "{} already grants this role {} to Flux identities other than the controllers ({}), so this change would give them paths to the controllers' privileges: {}",
-                found.describe(),
-                flux_scope_text(found.scope(), identities),
-                listing(&who),
-                listing(&paths)
-            ),
-            ESCALATION_FIX,
-        )
-    })
+    let subjects = flux_subjects(&found.binding, found.namespace(), settings, identities);
+    let mut who = escalating(&subjects).peekable();
+    who.peek()?;
+    Some(FLUX_NAMESPACE_ESCALATION.at(
+        "rules",
+        format!(
+            "{} already grants this role {} to Flux identities other than the controllers ({}), so this change would give them paths to the controllers' privileges: {}",
+            found.describe(),
+            flux_scope_text(found.scope(), identities),
+            listing(who),
+            listing(&paths)
+        ),
+        ESCALATION_FIX,
+    ))
 }
 
 fn widening(
@@ -594,12 +591,8 @@ fn widening(
     let scope = found.scope();
     let mut problems = Vec::new();
     for tier in [Tier::Flux, Tier::Controller] {
-        let who: Vec<String> = subjects
-            .iter()
-            .filter(|s| s.tier == tier)
-            .map(|s| s.text.clone())
-            .collect();
-        if who.is_empty() {
+        let who = subjects.iter().filter(|s| s.tier == tier);
+        if who.clone().next().is_none() {
             continue;
         }
         let grants = match aggregation_error {
@@ -607,7 +600,7 @@ fn widening(
             None => forbidden_grants(rules, scope, tier == Tier::Controller, settings),
         };
         if !grants.is_empty() {
-            problems.push(format!("{} to {}", listing(&grants), listing(&who)));
+            problems.push(format!("{} to {}", listing(&grants), listing(who)));
         }
     }
     (!problems.is_empty()).then(|| {

@@ -1,11 +1,11 @@
 use crate::settings::{MissingRole, Settings};
 use fluxgate_admission::{Ctx, Identities};
 use fluxgate_matchers::glob::any_matches;
+use fluxgate_rbac::Grants as _;
 use fluxgate_rbac::{
     self as rbac, Binding, BindingOf, Principal, ROLE, ROLE_BINDING, RbacKind, ResolveError, Role,
-    Scope, SourcedRule,
+    Scope, SourcedRule, SubjectAt,
 };
-use fluxgate_rbac::{Grants as _, Principals as _};
 use fluxgate_rules::{Finding, Rule};
 
 use fluxgate_rbac::{BINDING_KINDS as BINDINGS, RBAC_KINDS, ROLE_KINDS as ROLES};
@@ -130,39 +130,30 @@ fn allowed(principal: Principal, group_or_user: &str, settings: &Settings) -> bo
     }
 }
 
-/// `subjects[i] ...` for every subject outside the allowlist.
-fn outsiders(binding: &Binding, binding_namespace: &str, settings: &Settings) -> Vec<String> {
+/// Every subject outside the allowlist.
+fn outsiders<'a>(
+    binding: &'a Binding,
+    binding_namespace: &'a str,
+    settings: &'a Settings,
+) -> impl Iterator<Item = SubjectAt<'a>> + Clone {
     binding
-        .subjects
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !allowed(s.principal(binding_namespace), &s.name, settings))
-        .map(|(i, s)| format!("subjects[{i}] {}", s.describe(binding_namespace)))
-        .collect()
+        .subjects_at(binding_namespace)
+        .filter(|s| !allowed(s.principal(), &s.subject.name, settings))
 }
 
 /// The outsiders that the identity model does not make Flux controllers or platform
 /// identities either: those the escalation paths are judged for.
-fn escalating(
-    binding: &Binding,
-    binding_namespace: &str,
-    settings: &Settings,
-    identities: &Identities,
-) -> Vec<String> {
-    binding
-        .subjects
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            let principal = s.principal(binding_namespace);
-            !allowed(principal, &s.name, settings)
-                && !rbac::controller_or_platform(principal, identities)
-        })
-        .map(|(i, s)| format!("subjects[{i}] {}", s.describe(binding_namespace)))
-        .collect()
+fn escalating<'a>(
+    binding: &'a Binding,
+    binding_namespace: &'a str,
+    settings: &'a Settings,
+    identities: &'a Identities,
+) -> impl Iterator<Item = SubjectAt<'a>> + Clone {
+    outsiders(binding, binding_namespace, settings)
+        .filter(|s| !rbac::controller_or_platform(s.principal(), identities))
 }
 
-fn listing(items: &[String]) -> String {
+fn listing<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
     fluxgate_rules::abbreviated(items, LIST_LIMIT)
 }
 
@@ -195,7 +186,7 @@ pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
         (Scope::Cluster, "")
     };
     let who = outsiders(binding, namespace, settings);
-    if who.is_empty() {
+    if who.clone().next().is_none() {
         return Vec::new();
     }
     let role_ref = &binding.role_ref;
@@ -211,7 +202,7 @@ pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
                 format!(
                     "{why}, so whether it reads Flux's secrets {} cannot be checked for {}",
                     where_text(scope, identities),
-                    listing(&who)
+                    listing(who.clone())
                 ),
                 "create the role before the binding (with Flux: in a Kustomization this one dependsOn), or set missingRole: allow",
             )];
@@ -238,20 +229,20 @@ pub fn check_binding(binding: &Binding, ctx: &Ctx<Settings>) -> Vec<Finding> {
                 "{role_text} grants {} {} to subjects outside the allowlist: {}",
                 listing(&access),
                 where_text(scope, identities),
-                listing(&who)
+                listing(who.clone())
             ),
             FIX,
         ));
     }
     let paths = escalations(&role.rules, scope);
-    let who = escalating(binding, namespace, settings, identities);
-    if !paths.is_empty() && !who.is_empty() {
+    let mut who = escalating(binding, namespace, settings, identities).peekable();
+    if !paths.is_empty() && who.peek().is_some() {
         out.push(FLUX_NAMESPACE_ESCALATION.at(
             "roleRef",
             format!(
                 "{role_text} {} gives subjects outside the allowlist ({}) paths to the Flux controllers' privileges and credentials: {}",
                 where_text(scope, identities),
-                listing(&who),
+                listing(who),
                 listing(&paths)
             ),
             ESCALATION_FIX,
@@ -329,20 +320,19 @@ fn opens_escalation(
     if paths.is_empty() {
         return None;
     }
-    let who = escalating(&found.binding, found.namespace(), settings, identities);
-    (!who.is_empty()).then(|| {
-        FLUX_NAMESPACE_ESCALATION.at(
-            "rules",
-            format!(
-                "{} grants this role {} to subjects outside the allowlist ({}), so this change would give them paths to the Flux controllers' privileges and credentials: {}",
-                found.describe(),
-                where_text(found.scope(), identities),
-                listing(&who),
-                listing(&paths)
-            ),
-            ESCALATION_FIX,
-        )
-    })
+    let mut who = escalating(&found.binding, found.namespace(), settings, identities).peekable();
+    who.peek()?;
+    Some(FLUX_NAMESPACE_ESCALATION.at(
+        "rules",
+        format!(
+            "{} grants this role {} to subjects outside the allowlist ({}), so this change would give them paths to the Flux controllers' privileges and credentials: {}",
+            found.describe(),
+            where_text(found.scope(), identities),
+            listing(who),
+            listing(&paths)
+        ),
+        ESCALATION_FIX,
+    ))
 }
 
 fn widening(
@@ -351,20 +341,19 @@ fn widening(
     settings: &Settings,
     identities: &Identities,
 ) -> Option<Finding> {
-    let who = outsiders(&found.binding, found.namespace(), settings);
-    (!who.is_empty()).then(|| {
-        ROLE_WIDENS_BINDING.at(
-            "rules",
-            format!(
-                "{} grants this role {} to subjects outside the allowlist ({}), so this change would grant them {}",
-                found.describe(),
-                where_text(found.scope(), identities),
-                listing(&who),
-                listing(what)
-            ),
-            FIX,
-        )
-    })
+    let mut who = outsiders(&found.binding, found.namespace(), settings).peekable();
+    who.peek()?;
+    Some(ROLE_WIDENS_BINDING.at(
+        "rules",
+        format!(
+            "{} grants this role {} to subjects outside the allowlist ({}), so this change would grant them {}",
+            found.describe(),
+            where_text(found.scope(), identities),
+            listing(who),
+            listing(what)
+        ),
+        FIX,
+    ))
 }
 
 #[cfg(test)]
