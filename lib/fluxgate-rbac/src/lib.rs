@@ -824,7 +824,10 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(
             shown,
-            ["subjects[0] Group devs", "subjects[1] ServiceAccount team-a/flux"]
+            [
+                "subjects[0] Group devs",
+                "subjects[1] ServiceAccount team-a/flux"
+            ]
         );
         let second = binding.subjects_at("team-a").nth(1).unwrap();
         assert_eq!(

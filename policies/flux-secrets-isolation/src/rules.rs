@@ -287,7 +287,7 @@ pub fn check_role(role: &Role, ctx: &Ctx<Settings>) -> Vec<Finding> {
                 "rules",
                 format!(
                     "grants {} and the bindings that would grant it cannot be listed: {why}",
-                    listing(&[access.as_slice(), paths.as_slice()].concat())
+                    listing([access.as_slice(), paths.as_slice()].concat())
                 ),
                 "grant the policy the RBAC lookups its metadata declares (contextAwareResources)",
             )];
