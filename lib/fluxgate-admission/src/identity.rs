@@ -115,9 +115,9 @@ impl Identities {
     }
 
     /// The tenant the writer is, as far as its name and the settings tell: `None` when
-    /// that already rules it out. A candidate that only the tenant label can confirm
-    /// ([`Tenant::needs_lookup`]) goes through [`Self::confirm`] before it is judged, so a
-    /// write that no rule would refuse costs no look-up.
+    /// that already rules it out. A candidate that only the tenant label can confirm goes
+    /// through [`Self::confirm`] once a rule would deny its write, so a write that no rule
+    /// refuses costs no look-up.
     pub fn candidate(&self, user: &UserInfo) -> Option<Tenant> {
         let username = user.username.as_str();
         if glob::any_matches(&self.platform_identities, username) {
@@ -300,11 +300,6 @@ pub const TENANT_WRITERS: TenantWriters = TenantWriters {
 };
 
 impl Tenant {
-    /// Whether only a look-up of the tenant label can say that this is a tenant.
-    pub fn needs_lookup(&self) -> bool {
-        self.pending.is_some()
-    }
-
     /// Whether the tenant may write objects in `namespace`.
     pub fn owns(&self, namespace: &str, identities: &Identities) -> bool {
         match &self.namespace {
