@@ -26,7 +26,7 @@ pub fn validate<P: PolicySettings>(
     payload: &[u8],
     cluster: &dyn Cluster,
 ) -> Vec<u8> {
-    serde_json::to_vec(&response(&judge(policy, payload, cluster))).unwrap_or_default()
+    crate::wire::response_json(&response(&judge(policy, payload, cluster)))
 }
 
 /// The `fluxgate_explain` operation.

@@ -14,7 +14,7 @@
 //! * [`trust`]: the platform's trust-anchor Secrets (signature keys and roots) and the rules
 //!   that keep tenants from choosing or rewriting them.
 //! * [`entry`]: the waPC operations behind [`export_policy!`], so each policy's `lib.rs`
-//!   stays a few lines.
+//!   stays a few lines; [`wire`] writes their answer's JSON.
 //!
 //! Everything except the macro is plain functions over plain data: the same rule code runs
 //! in the wasm policy, in native unit tests, and in offline tools.
@@ -32,6 +32,7 @@ pub(crate) mod test_support;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod trust;
+pub mod wire;
 
 pub use cluster::{Cluster, LookupError, MemoryCluster, NoCluster, ObjectKey};
 pub use flow::{Ctx, Policy, Scope, Typed};
