@@ -16,11 +16,11 @@ default:
 setup:
     ./scripts/setup.sh
 
-# Build every policy to wasm32-wasip1 (release, size-tuned), optimise it with wasm-opt when
-# installed, and print the sizes: target/policies/<policy>.wasm.
+# Build every policy to wasm32-wasip1 (size-tuned; the any-kind policy speed-tuned, see
+# scripts/build-modules.sh), optimise it with wasm-opt when installed, and print the sizes:
+# target/policies/<policy>.wasm.
 build:
-    cargo build --locked --release --target wasm32-wasip1 {{ prepend("-p ", policies) }}
-    ./scripts/optimize.sh {{ policies }}
+    ./scripts/build-modules.sh {{ policies }}
     @just sizes >&2
 
 # Print each policy module's size and fail when one is over the budget.
@@ -31,7 +31,7 @@ sizes:
     for p in {{ policies }}; do
       f="{{ wasm_dir }}/$p.wasm"
       s=$(stat -c %s "$f")
-      linked=$(stat -c %s "target/wasm32-wasip1/release/${p//-/_}.wasm")
+      linked=$(stat -c %s "target/linked/$p.wasm")
       printf '%-40s %8d bytes (%d KiB; %d as linked)\n' "$p.wasm" "$s" $(( s / 1024 )) "$linked"
       if [ "$s" -gt {{ size_budget }} ]; then echo "  over the {{ size_budget }}-byte budget"; status=1; fi
     done
@@ -127,8 +127,7 @@ run POLICY REQUEST *ARGS: build
 # The bench's floor (bench/floor, the leanest honest SDK policy), built and optimised like the
 # policies: target/bench/fluxgate-floor.wasm.
 floor:
-    cargo build --locked -q --release --target wasm32-wasip1 -p fluxgate-floor
-    OUT_DIR=target/bench ./scripts/optimize.sh fluxgate-floor
+    BUILD_QUIET=1 OUT_DIR=target/bench ./scripts/build-modules.sh fluxgate-floor
 
 # Per-request cost of every policy against the floor (bench/floor: the leanest honest SDK
 # policy), same run, same request: the first accepted and the first rejected CREATE/UPDATE

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Post-link step of `just build`: target/wasm32-wasip1/release/<crate>.wasm → target/policies/<policy>.wasm
+# Post-link step of `just build` (scripts/build-modules.sh): target/linked/<policy>.wasm → target/policies/<policy>.wasm
 # (or $OUT_DIR/<policy>.wasm: the bench's floor goes to target/bench, never among the policies).
 # With binaryen's wasm-opt (tools/, installed by scripts/setup.sh) the module is optimised for
 # size (-Oz); without it, it is copied as the linker left it. Every later recipe, test and
@@ -14,7 +14,7 @@ features=(--enable-bulk-memory --enable-sign-ext --enable-mutable-globals
 out_dir=${OUT_DIR:-target/policies}
 mkdir -p "$out_dir"
 for p in "$@"; do
-  in="target/wasm32-wasip1/release/${p//-/_}.wasm" out="$out_dir/$p.wasm"
+  in="target/linked/$p.wasm" out="$out_dir/$p.wasm"
   if [ -n "$wasm_opt" ]; then
     [ "$out" -nt "$in" ] && continue # already optimised from this build
     "$wasm_opt" -Oz "${features[@]}" "$in" -o "$out.tmp" && mv "$out.tmp" "$out" &

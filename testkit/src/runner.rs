@@ -26,10 +26,11 @@ impl PolicyUnderTest {
             .join(format!("{}.wasm", self.name))
     }
 
-    /// The module as the linker left it, before `scripts/optimize.sh`.
+    /// The module as the linker left it, before `scripts/optimize.sh`
+    /// (`scripts/build-modules.sh` stages it there from its cargo profile's directory).
     pub fn linked_wasm_path(&self, root: &Path) -> PathBuf {
-        root.join("target/wasm32-wasip1/release")
-            .join(format!("{}.wasm", self.name.replace('-', "_")))
+        root.join("target/linked")
+            .join(format!("{}.wasm", self.name))
     }
 
     pub fn fixtures(&self) -> anyhow::Result<Vec<PathBuf>> {
