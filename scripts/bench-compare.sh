@@ -4,11 +4,13 @@
 # of each policy), with this tree's host (`fluxgate bench`). Each side gets the fixture as its
 # own testkit exports it (so settings renamed since REV are spelt for each side); a fixture whose
 # file changed since REV is marked `*`. Old and new are measured alternately, request by request,
-# so machine noise hits both alike.
+# so machine noise hits both alike, in ROUNDS rounds (default 3); each cell is the median of
+# the rounds' medians, so one burst of load on this shared machine cannot make a ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:?usage: scripts/bench-compare.sh REV [ITERATIONS]}
 iterations=${2:-2000}
+rounds=${ROUNDS:-3}
 old=target/bench-compare/$(git rev-parse --short "$rev")
 if [ ! -d "$old/src" ]; then
   rm -rf "$old/src"
@@ -56,34 +58,37 @@ for p in $(policies "$old/src"); do
     else
       cp -r "$case/old" "$case/new"
     fi
-    for side in old new; do
-      if [ $side = old ]; then
-        module=$old/modules/$p.wasm metadata=$old/src/policies/$p/metadata.yml
-      else
-        module=target/policies/$p.wasm metadata=policies/$p/metadata.yml
-      fi
-      ./target/host/fluxgate bench "$module" -r "$case/$side/request.json" \
-        --settings-path "$case/$side/settings.json" --cluster-state "$case/$side/cluster.json" \
-        --allow-context-aware --metadata-path "$metadata" --iterations "$iterations" --json \
-        >"$case/$side.json"
+    for round in $(seq "$rounds"); do
+      for side in old new; do
+        if [ $side = old ]; then
+          module=$old/modules/$p.wasm metadata=$old/src/policies/$p/metadata.yml
+        else
+          module=target/policies/$p.wasm metadata=policies/$p/metadata.yml
+        fi
+        ./target/host/fluxgate bench "$module" -r "$case/$side/request.json" \
+          --settings-path "$case/$side/settings.json" --cluster-state "$case/$side/cluster.json" \
+          --allow-context-aware --metadata-path "$metadata" --iterations "$iterations" --json \
+          >"$case/$side-$round.json"
+      done
     done
     echo "$p $name" >"$case/name"
   done
 done
 python3 - "$out" "$rev" <<'EOF'
-import json, pathlib, sys
+import json, pathlib, statistics, sys
 out, rev = pathlib.Path(sys.argv[1]), sys.argv[2]
 print(f"| policy, request ({rev}'s fixture) | reused {rev} | reused now | ratio | fresh {rev} | fresh now | ratio |")
 print("|---|---|---|---|---|---|---|")
 worst = 0.0
 for case in sorted(p for p in out.iterdir() if p.is_dir()):
-    o, n = (json.loads((case / f"{s}.json").read_text()) for s in ("old", "new"))
+    runs = {s: [json.loads(f.read_text()) for f in sorted(case.glob(f"{s}-*.json"))] for s in ("old", "new")}
     policy, fixture = (case / "name").read_text().split()
     cells = []
     for phase in ("validate_reused_instance", "request_fresh_instance"):
-        a, b = o[phase]["median_us"], n[phase]["median_us"]
+        a, b = (statistics.median(r[phase]["median_us"] for r in runs[s]) for s in ("old", "new"))
         worst = max(worst, b / a)
         cells += [f"{a:.1f} µs", f"{b:.1f} µs", f"{b / a:.2f}"]
     print(f"| {policy}, `{fixture}` | " + " | ".join(cells) + " |")
-print(f"\nworst ratio (now / {rev}): {worst:.2f}")
+rounds = len(runs["old"])
+print(f"\nworst ratio (now / {rev}): {worst:.2f} (median of {rounds} alternating rounds per cell)")
 EOF
