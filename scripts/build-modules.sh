@@ -11,18 +11,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 speed=" tenant-cluster-scope "
-size_crates=() speed_crates=()
-for p in "$@"; do
-  if [[ $speed == *" $p "* ]]; then speed_crates+=(-p "$p"); else size_crates+=(-p "$p"); fi
-done
+profile_of() { if [[ $speed == *" $1 "* ]]; then echo release-speed; else echo release; fi; }
 quiet=${BUILD_QUIET:+-q}
-[ ${#size_crates[@]} -eq 0 ] || cargo build --locked $quiet --release --target wasm32-wasip1 "${size_crates[@]}"
-[ ${#speed_crates[@]} -eq 0 ] || cargo build --locked $quiet --profile release-speed --target wasm32-wasip1 "${speed_crates[@]}"
+for profile in release release-speed; do
+  crates=()
+  for p in "$@"; do if [ "$(profile_of "$p")" = $profile ]; then crates+=(-p "$p"); fi; done
+  [ ${#crates[@]} -eq 0 ] || cargo build --locked $quiet --profile $profile --target wasm32-wasip1 "${crates[@]}"
+done
 mkdir -p target/linked
 for p in "$@"; do
-  profile=release
-  [[ $speed == *" $p "* ]] && profile=release-speed
-  # -p keeps the linker's time, so optimize.sh skips a module that did not change.
-  cp -p "target/wasm32-wasip1/$profile/${p//-/_}.wasm" "target/linked/$p.wasm"
+  # Staged only when its bytes changed, so optimize.sh (which compares times) skips a module
+  # that did not change and redoes one whose profile did.
+  linked="target/wasm32-wasip1/$(profile_of "$p")/${p//-/_}.wasm"
+  cmp -s "$linked" "target/linked/$p.wasm" || cp "$linked" "target/linked/$p.wasm"
 done
 ./scripts/optimize.sh "$@"
