@@ -3,9 +3,15 @@
 //! Rules take a `&dyn Cluster` instead of calling the host, so the same rule runs in the wasm
 //! policy ([`HostCluster`], Kubewarden's `kubernetes/*` host capabilities), in native tests
 //! and in offline tools ([`MemoryCluster`], objects read from fixtures or a GitOps checkout).
+//!
+//! Objects come back as JSON text, decoded by the rules into typed views as request objects
+//! are ([`crate::request::decode`]): one deserializer per type in a module, and no
+//! `serde_json::Value` tree of a listed object's fields that no rule reads.
 
+use crate::request::{self, fields};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::fmt;
 
 /// Which object to fetch: `namespace` is `None` for cluster-scoped kinds.
@@ -45,14 +51,14 @@ impl fmt::Display for LookupError {
 
 /// The look-ups Kubewarden offers a policy (`get_resource`, `list_resources_*`).
 pub trait Cluster {
-    fn get(&self, key: &ObjectKey) -> Result<Value, LookupError>;
+    fn get(&self, key: &ObjectKey) -> Result<Box<RawValue>, LookupError>;
     /// Objects of a kind, in one namespace or (with `None`) everywhere.
     fn list(
         &self,
         api_version: &str,
         kind: &str,
         namespace: Option<&str>,
-    ) -> Result<Vec<Value>, LookupError>;
+    ) -> Result<Vec<Box<RawValue>>, LookupError>;
 }
 
 /// Fetches an object and decodes it into a typed view; a decode failure is a `Failed`
@@ -61,9 +67,9 @@ pub fn get_as<T: DeserializeOwned>(
     cluster: &dyn Cluster,
     key: &ObjectKey,
 ) -> Result<T, LookupError> {
-    let value = cluster.get(key)?;
-    serde_path_to_error::deserialize(&value)
-        .map_err(|e| LookupError::Failed(format!("{key}: {}: {}", e.path(), e.inner())))
+    let object = cluster.get(key)?;
+    request::decode(&object)
+        .map_err(|e| LookupError::Failed(format!("{key}: {}: {}", e.path, e.message)))
 }
 
 /// Objects held in memory: fixtures' `clusterState`, native tests, offline scans.
@@ -97,15 +103,21 @@ fn meta_str<'a>(object: &'a Value, field: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// An object as the host hands it over: JSON text.
+fn text_of(object: &Value) -> Result<Box<RawValue>, LookupError> {
+    serde_json::value::to_raw_value(object).map_err(|e| LookupError::Failed(e.to_string()))
+}
+
 impl Cluster for MemoryCluster {
-    fn get(&self, key: &ObjectKey) -> Result<Value, LookupError> {
-        self.of_type(key.api_version, key.kind)
+    fn get(&self, key: &ObjectKey) -> Result<Box<RawValue>, LookupError> {
+        let object = self
+            .of_type(key.api_version, key.kind)
             .find(|o| {
                 meta_str(o, "name") == key.name
                     && meta_str(o, "namespace") == key.namespace.unwrap_or("")
             })
-            .cloned()
-            .ok_or(LookupError::NotFound)
+            .ok_or(LookupError::NotFound)?;
+        text_of(object)
     }
 
     fn list(
@@ -113,12 +125,11 @@ impl Cluster for MemoryCluster {
         api_version: &str,
         kind: &str,
         namespace: Option<&str>,
-    ) -> Result<Vec<Value>, LookupError> {
-        Ok(self
-            .of_type(api_version, kind)
+    ) -> Result<Vec<Box<RawValue>>, LookupError> {
+        self.of_type(api_version, kind)
             .filter(|o| namespace.is_none_or(|ns| meta_str(o, "namespace") == ns))
-            .cloned()
-            .collect())
+            .map(text_of)
+            .collect()
     }
 }
 
@@ -128,13 +139,18 @@ impl Cluster for MemoryCluster {
 pub struct NoCluster;
 
 impl Cluster for NoCluster {
-    fn get(&self, key: &ObjectKey) -> Result<Value, LookupError> {
+    fn get(&self, key: &ObjectKey) -> Result<Box<RawValue>, LookupError> {
         Err(LookupError::Failed(format!(
             "this policy declares no context-aware resources, so {key} cannot be looked up"
         )))
     }
 
-    fn list(&self, _: &str, kind: &str, _: Option<&str>) -> Result<Vec<Value>, LookupError> {
+    fn list(
+        &self,
+        _: &str,
+        kind: &str,
+        _: Option<&str>,
+    ) -> Result<Vec<Box<RawValue>>, LookupError> {
         Err(LookupError::Failed(format!(
             "this policy declares no context-aware resources, so {kind} objects cannot be listed"
         )))
@@ -151,7 +167,7 @@ pub type HostCall<'a> = &'a dyn Fn(&str, &[u8]) -> Result<Vec<u8>, String>;
 pub struct HostCluster;
 
 impl Cluster for HostCluster {
-    fn get(&self, key: &ObjectKey) -> Result<Value, LookupError> {
+    fn get(&self, key: &ObjectKey) -> Result<Box<RawValue>, LookupError> {
         CallingCluster(&wapc_host_call).get(key)
     }
 
@@ -160,7 +176,7 @@ impl Cluster for HostCluster {
         api_version: &str,
         kind: &str,
         namespace: Option<&str>,
-    ) -> Result<Vec<Value>, LookupError> {
+    ) -> Result<Vec<Box<RawValue>>, LookupError> {
         CallingCluster(&wapc_host_call).list(api_version, kind, namespace)
     }
 }
@@ -172,7 +188,11 @@ impl Cluster for HostCluster {
 pub struct CallingCluster<'a>(pub HostCall<'a>);
 
 impl CallingCluster<'_> {
-    fn call(&self, operation: &str, request: &impl serde::Serialize) -> Result<Value, String> {
+    fn call(
+        &self,
+        operation: &str,
+        request: &impl serde::Serialize,
+    ) -> Result<Box<RawValue>, String> {
         let payload = serde_json::to_vec(request).map_err(|e| e.to_string())?;
         let raw = (self.0)(operation, &payload)?;
         serde_json::from_slice(&raw)
@@ -181,7 +201,7 @@ impl CallingCluster<'_> {
 }
 
 impl Cluster for CallingCluster<'_> {
-    fn get(&self, key: &ObjectKey) -> Result<Value, LookupError> {
+    fn get(&self, key: &ObjectKey) -> Result<Box<RawValue>, LookupError> {
         // Kubewarden's `KubernetesGetResource` request (snake_case fields).
         #[derive(serde::Serialize)]
         struct GetResource<'a> {
@@ -213,7 +233,7 @@ impl Cluster for CallingCluster<'_> {
         api_version: &str,
         kind: &str,
         namespace: Option<&str>,
-    ) -> Result<Vec<Value>, LookupError> {
+    ) -> Result<Vec<Box<RawValue>>, LookupError> {
         let (operation, request) = match namespace {
             Some(ns) => (
                 "list_resources_by_namespace",
@@ -224,15 +244,18 @@ impl Cluster for CallingCluster<'_> {
                 serde_json::json!({"api_version": api_version, "kind": kind}),
             ),
         };
-        let mut list = self
+        let list = self
             .call(operation, &request)
             .map_err(LookupError::Failed)?;
-        match list.get_mut("items").map(Value::take) {
-            Some(Value::Array(items)) => Ok(items),
-            Some(Value::Null) | None => Ok(Vec::new()),
-            Some(_) => Err(LookupError::Failed(format!(
-                "{kind} list from the host has a non-list `items`"
-            ))),
+        let non_list =
+            || LookupError::Failed(format!("{kind} list from the host has a non-list `items`"));
+        match fields(&list, ["items"]).ok_or_else(non_list)? {
+            [None] => Ok(Vec::new()),
+            [Some(items)] if items.get() == "null" => Ok(Vec::new()),
+            [Some(items)] if items.get().starts_with('[') => {
+                serde_json::from_slice(items.get().as_bytes()).map_err(|_| non_list())
+            }
+            [Some(_)] => Err(non_list()),
         }
     }
 }
@@ -282,12 +305,13 @@ mod tests {
             namespace: Some("apps"),
             name: "charts",
         };
-        assert_eq!(c.get(&key).unwrap()["spec"]["type"], "oci");
+        let got: Value = serde_json::from_str(c.get(&key).unwrap().get()).unwrap();
+        assert_eq!(got["spec"]["type"], "oci");
         let elsewhere = ObjectKey {
             namespace: Some("web"),
             ..key
         };
-        assert_eq!(c.get(&elsewhere), Err(LookupError::NotFound));
+        assert_eq!(c.get(&elsewhere).unwrap_err(), LookupError::NotFound);
         let cluster_scoped = ObjectKey {
             api_version: "rbac.authorization.k8s.io/v1",
             kind: "ClusterRole",
@@ -313,6 +337,37 @@ mod tests {
             1
         );
         assert!(c.list("v1", "Secret", None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn host_lists_are_read_from_their_items() {
+        let answers = [
+            (
+                r#"{"items":[{"a":1},{"b":[2]}],"metadata":{}}"#,
+                Ok(vec![r#"{"a":1}"#, r#"{"b":[2]}"#]),
+            ),
+            (r#"{"items":null}"#, Ok(vec![])),
+            (r#"{"kind":"List"}"#, Ok(vec![])),
+            (r#"{"items":{"a":1}}"#, Err(())),
+            (r#"[1]"#, Err(())),
+        ];
+        for (answer, want) in answers {
+            let host = |_: &str, _: &[u8]| Ok(answer.as_bytes().to_vec());
+            let got = CallingCluster(&host).list("v1", "Namespace", None);
+            let got = got
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|i| i.get().to_string())
+                        .collect::<Vec<_>>()
+                })
+                .map_err(|e| assert!(e.to_string().contains("non-list `items`"), "{e}"));
+            assert_eq!(
+                got,
+                want.map(|w| w.iter().map(|s| s.to_string()).collect()),
+                "{answer}"
+            );
+        }
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub fn judge<P: PolicySettings>(
             return Verdict::failed(ObjectRef::default(), finding, 400);
         }
     };
-    match settings::parse_cached::<P>(p.settings) {
+    match settings::parse_cached::<P>(p.settings.as_deref()) {
         Ok(s) => flow::review(policy, &p.request, &s, cluster),
         Err(e) => {
             let finding = INVALID_SETTINGS.at(

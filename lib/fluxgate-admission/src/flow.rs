@@ -23,13 +23,13 @@
 
 use crate::cluster::Cluster;
 use crate::identity::{Identities, Tenant, TenantWriters};
-use crate::request::{AdmissionRequest, Operation};
+use crate::request::{self, AdmissionRequest, DecodeError, Operation, json_type};
 use crate::settings::{PolicySettings, Settings};
 use flux_kinds::ObjectMeta;
 use fluxgate_rules::{Finding, KindSpec, ObjectRef, Rule, Severity, Verdict};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// A policy, declared once: the export macro and the tests read it. Its rules are a
 /// separate `RULES` list next to it (read by the catalogue only), so the catalogue text
@@ -92,12 +92,9 @@ impl<P> Ctx<'_, P> {
 /// One judged kind: how to decode it and what to check. Implemented by [`Typed`].
 pub trait Judge<P> {
     fn kind(&self) -> KindSpec;
-    /// Decodes the object once and checks it.
-    fn judge(&self, object: &Value, ctx: &Ctx<P>) -> Result<Vec<Finding>, DecodeError>;
+    /// Decodes the object (its JSON text) once and checks it.
+    fn judge(&self, object: &RawValue, ctx: &Ctx<P>) -> Result<Vec<Finding>, DecodeError>;
 }
-
-/// A decode failure at a field path.
-pub type DecodeError = serde_path_to_error::Error<serde_json::Error>;
 
 /// A check over a typed view `T` of one kind.
 pub struct Typed<T, P> {
@@ -110,8 +107,8 @@ impl<T: DeserializeOwned, P> Judge<P> for Typed<T, P> {
         self.kind
     }
 
-    fn judge(&self, object: &Value, ctx: &Ctx<P>) -> Result<Vec<Finding>, DecodeError> {
-        let typed: T = serde_path_to_error::deserialize(object)?;
+    fn judge(&self, object: &RawValue, ctx: &Ctx<P>) -> Result<Vec<Finding>, DecodeError> {
+        let typed: T = request::decode(object)?;
         Ok((self.check)(&typed, ctx))
     }
 }
@@ -179,14 +176,18 @@ pub fn review<P>(
     if !operation.writes() {
         return Verdict::accept(ObjectRef::default());
     }
-    let object = &request.object;
-    let named_kind = object
-        .get("kind")
-        .and_then(Value::as_str)
+    let object = request.object.as_deref();
+    // What names the object, read leniently: a field of the wrong type here is judged by
+    // the typed decode below, with its path.
+    let [kind_field, api_version_field, meta_field] = object
+        .and_then(|o| request::fields(o, ["kind", "apiVersion", "metadata"]))
+        .unwrap_or_default();
+    let named_kind_field: Option<String> = kind_field.and_then(|k| request::decode(k).ok());
+    let named_kind = named_kind_field
+        .as_deref()
         .unwrap_or(request.kind.kind.as_str());
-    let meta = object
-        .get("metadata")
-        .and_then(|m| ObjectMeta::deserialize(m).ok())
+    let meta: ObjectMeta = meta_field
+        .and_then(|m| request::decode(m).ok())
         .unwrap_or_default();
     let Some(judge) = policy
         .judges
@@ -206,7 +207,7 @@ pub fn review<P>(
         // A Namespace is cluster-scoped although its requests carry its name as namespace.
         obj.namespace.clear();
     }
-    if !object.is_object() {
+    let Some(object) = object.filter(|o| request::is_map(o)) else {
         let finding = NO_OBJECT.at(
             "object",
             format!(
@@ -216,11 +217,9 @@ pub fn review<P>(
             "send the full object in request.object",
         );
         return Verdict::failed(obj, finding, 400);
-    }
-    let api_version = object
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .map(str::to_string)
+    };
+    let api_version: String = api_version_field
+        .and_then(|v| request::decode(v).ok())
         .unwrap_or_else(|| gvk_api_version(request));
     if !kind.serves(&api_version) {
         let finding = UNSERVED_VERSION.at(
@@ -269,8 +268,8 @@ pub fn review<P>(
         Err(e) => {
             let version = version_of(&api_version);
             let finding = INVALID_OBJECT.at(
-                e.path().to_string(),
-                e.inner().to_string(),
+                e.path,
+                e.message,
                 format!("make the object match the {} {version} schema", obj.kind),
             );
             Verdict::failed(obj, finding, 400)
@@ -356,14 +355,29 @@ fn is_namespace(request: &AdmissionRequest) -> bool {
 /// Whether an UPDATE leaves every judged field (a dotted path: `metadata.labels`) as it
 /// was. With no judged fields (a policy of any kind), every UPDATE is judged.
 fn unchanged(fields: &[&str], request: &AdmissionRequest) -> bool {
-    fn at<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
-        path.split('.').try_fold(object, |v, key| v.get(key))
+    fn at<'a>(object: &'a RawValue, path: &str) -> Option<&'a RawValue> {
+        path.split('.')
+            .try_fold(object, |v, key| request::fields(v, [key])?[0])
     }
+    // The API server writes both objects the same way, so equal fields are almost always
+    // equal text; text that differs is compared as JSON (key order, spacing, escapes).
+    fn same(old: Option<&RawValue>, new: Option<&RawValue>) -> bool {
+        match (old, new) {
+            (None, None) => true,
+            (Some(old), Some(new)) if old.get() == new.get() => true,
+            (Some(old), Some(new)) => {
+                let parse = |r: &RawValue| serde_json::from_slice::<Value>(r.get().as_bytes()).ok();
+                matches!((parse(old), parse(new)), (Some(a), Some(b)) if a == b)
+            }
+            _ => false,
+        }
+    }
+    let (Some(old), Some(new)) = (request.old_object.as_deref(), request.object.as_deref()) else {
+        return false;
+    };
     !fields.is_empty()
-        && request.old_object.is_object()
-        && fields
-            .iter()
-            .all(|f| at(&request.old_object, f) == at(&request.object, f))
+        && request::is_map(old)
+        && fields.iter().all(|f| same(at(old, f), at(new, f)))
 }
 
 fn gvk_api_version(request: &AdmissionRequest) -> String {
@@ -375,17 +389,6 @@ fn gvk_api_version(request: &AdmissionRequest) -> String {
     }
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,6 +396,7 @@ mod tests {
     use crate::settings::PolicySettings;
     use flux_kinds::FluxKind;
     use flux_kinds::source::GitRepository;
+    use serde::Deserialize;
     use serde_json::json;
 
     #[derive(Deserialize, Default, Debug, PartialEq)]

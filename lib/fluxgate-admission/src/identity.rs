@@ -221,12 +221,13 @@ impl Identities {
             LookupError::NotFound => format!("{key} was not found"),
             LookupError::Failed(why) => format!("looking up {key} failed: {why}"),
         })?;
-        Ok(object
-            .get("metadata")
-            .and_then(|m| m.get("labels"))
-            .and_then(|l| l.get(self.tenant_label.as_str()))
-            .and_then(|v| v.as_str())
-            .map(str::to_string))
+        // metadata.labels[tenant_label], each step picked from the text; a label that is
+        // not a string labels nothing.
+        let label = crate::request::fields(&object, ["metadata"])
+            .and_then(|[meta]| crate::request::fields(meta?, ["labels"]))
+            .and_then(|[labels]| crate::request::fields(labels?, [self.tenant_label.as_str()]))
+            .and_then(|[value]| crate::request::decode::<String>(value?).ok());
+        Ok(label)
     }
 
     fn tenant(&self, username: &str, via: &str, reason: &str) -> Tenant {

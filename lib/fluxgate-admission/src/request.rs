@@ -1,20 +1,81 @@
 //! The admission request a policy receives (Kubewarden's `validate` payload).
+//!
+//! The request is read once, into owned fields for what the flow and the rules read of it,
+//! while `object`, `oldObject` and `settings` stay JSON text ([`RawValue`]): scanned, never
+//! built into a `serde_json::Value` tree. [`crate::flow`] decodes from that text only the
+//! views it needs (the object's kind and name, the judged fields of an UPDATE, the typed
+//! object of a judged kind), so a 3 MiB object of a kind the policy does not judge costs a
+//! scan, not a tree of 100,000 map entries.
 
 use serde::Deserialize;
+use serde::de::{self, IgnoredAny};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::fmt;
 
-/// The Kubernetes AdmissionRequest, as the Kubewarden SDK defines it: every field has a
-/// default and both camelCase and snake_case keys are accepted.
-pub use kubewarden_policy_sdk::request::KubernetesAdmissionRequest as AdmissionRequest;
-pub use kubewarden_policy_sdk::request::UserInfo;
+pub use kubewarden_policy_sdk::request::{GroupVersionKind, GroupVersionResource, UserInfo};
+
+/// The Kubernetes AdmissionRequest with the Kubewarden SDK's fields, types and spellings
+/// (every field has a default; camelCase and snake_case keys are both accepted, and a key
+/// given in both is refused, as the SDK's request refuses it), so a payload the SDK refuses
+/// is refused here with the same message.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct AdmissionRequest {
+    pub uid: String,
+    pub kind: GroupVersionKind,
+    pub resource: GroupVersionResource,
+    #[serde(alias = "subResource")]
+    pub sub_resource: String,
+    #[serde(alias = "requestKind")]
+    pub request_kind: GroupVersionKind,
+    #[serde(alias = "requestResource")]
+    pub request_resource: GroupVersionKind,
+    #[serde(alias = "requestSubResource")]
+    pub request_sub_resource: String,
+    pub name: String,
+    pub namespace: String,
+    pub operation: String,
+    #[serde(alias = "userInfo")]
+    pub user_info: UserInfo,
+    /// The object's JSON text; `None` for an absent or `null` object.
+    pub object: Option<Box<RawValue>>,
+    #[serde(alias = "oldObject")]
+    pub old_object: Option<Box<RawValue>>,
+    #[serde(alias = "dryRun")]
+    pub dry_run: bool,
+    /// Checked to be a map (as the SDK's `HashMap` is) and otherwise skipped.
+    pub options: AnyMap,
+}
+
+/// A JSON map whose content is skipped.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AnyMap;
+
+impl<'de> Deserialize<'de> for AnyMap {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Skip;
+        impl<'de> de::Visitor<'de> for Skip {
+            type Value = AnyMap;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<AnyMap, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(AnyMap)
+            }
+        }
+        d.deserialize_map(Skip)
+    }
+}
 
 /// The `validate` payload: `{"request": AdmissionRequest, "settings": {...}}`.
 #[derive(Deserialize, Debug, Default)]
 #[serde(default)]
 pub struct ValidatePayload {
     pub request: AdmissionRequest,
-    pub settings: Value,
+    /// The settings' JSON text (`None`: no settings, the defaults).
+    pub settings: Option<Box<RawValue>>,
 }
 
 impl ValidatePayload {
@@ -27,6 +88,102 @@ impl ValidatePayload {
             Ok(value) => misplaced(&value).unwrap_or_else(|| e.to_string()),
             Err(_) => e.to_string(),
         })
+    }
+}
+
+/// The values of `keys` in the JSON map `raw` (the last one, where a key repeats, as
+/// `serde_json::Value` keeps it), each as JSON text; `None` when `raw` is not a map.
+/// Nothing is allocated: the other entries are skipped.
+pub fn fields<'a, const N: usize>(
+    raw: &'a RawValue,
+    keys: [&str; N],
+) -> Option<[Option<&'a RawValue>; N]> {
+    struct Pick<'k, const N: usize>([&'k str; N]);
+    impl<'de, const N: usize> de::Visitor<'de> for Pick<'_, N> {
+        type Value = [Option<&'de RawValue>; N];
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = [None; N];
+            while let Some(at) = map.next_key_seed(KeyIndex(&self.0))? {
+                match at {
+                    Some(i) => found[i] = Some(map.next_value()?),
+                    None => map.next_value::<IgnoredAny>().map(drop)?,
+                }
+            }
+            Ok(found)
+        }
+    }
+    /// Which of the keys a map key is, compared without copying it.
+    struct KeyIndex<'k, 'l, const N: usize>(&'l [&'k str; N]);
+    impl<'de, const N: usize> de::DeserializeSeed<'de> for KeyIndex<'_, '_, N> {
+        type Value = Option<usize>;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl<'de, const N: usize> de::Visitor<'de> for KeyIndex<'_, '_, N> {
+        type Value = Option<usize>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+            Ok(self.0.iter().position(|k| *k == key))
+        }
+    }
+    if !is_map(raw) {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_slice(raw.get().as_bytes());
+    de::Deserializer::deserialize_map(&mut de, Pick(keys)).ok()
+}
+
+/// Whether the JSON text is a map (a `RawValue` starts at its value's first byte).
+pub fn is_map(raw: &RawValue) -> bool {
+    raw.get().starts_with('{')
+}
+
+/// A JSON value's type, as messages name it, from its text.
+pub fn json_type(raw: Option<&RawValue>) -> &'static str {
+    match raw.and_then(|r| r.get().bytes().next()) {
+        None | Some(b'n') => "null",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'"') => "a string",
+        Some(b'[') => "an array",
+        Some(b'{') => "an object",
+        Some(_) => "a number",
+    }
+}
+
+/// Decodes `T` from JSON text, tracking the field path for the error.
+pub fn decode<T: de::DeserializeOwned>(raw: &RawValue) -> Result<T, DecodeError> {
+    let mut de = serde_json::Deserializer::from_slice(raw.get().as_bytes());
+    serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeError {
+        path: e.path().to_string(),
+        message: without_position(e.inner()),
+    })
+}
+
+/// A decode failure at a field path (`spec.verify.mode`; `.` for the root).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodeError {
+    pub path: String,
+    pub message: String,
+}
+
+/// serde_json's message without the position it appends to errors from text
+/// (` at line 1 column 57`): a finding names the field path instead, which says more and
+/// does not change with the object's formatting.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if e.line() == 0 {
+        return text;
+    }
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    match text.strip_suffix(&position) {
+        Some(message) => message.to_string(),
+        None => text,
     }
 }
 
@@ -187,8 +344,86 @@ mod tests {
         .unwrap();
         assert_eq!(Operation::of(&p.request), Operation::Update);
         assert_eq!(p.request.user_info.username, "u");
-        assert_eq!(p.request.old_object["a"], 1);
-        assert_eq!(p.settings["x"], true);
+        assert_eq!(p.request.old_object.unwrap().get(), r#"{"a":1}"#);
+        assert_eq!(p.settings.unwrap().get(), r#"{"x":true}"#);
+    }
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_string()).unwrap()
+    }
+
+    #[test]
+    fn fields_are_picked_from_the_text() {
+        let object = raw(r#"{"kind":"A","spec":{"x":[1,{"kind":"B"}]},"kind":"C","n":null}"#);
+        let [kind, spec, n, missing] = fields(&object, ["kind", "spec", "n", "missing"]).unwrap();
+        // The last of a repeated key, as serde_json's Value keeps it.
+        assert_eq!(kind.unwrap().get(), r#""C""#);
+        assert_eq!(spec.unwrap().get(), r#"{"x":[1,{"kind":"B"}]}"#);
+        assert_eq!(n.unwrap().get(), "null");
+        assert!(missing.is_none());
+        // Escaped keys are compared as the text they stand for.
+        let escaped = raw(r#"{"kind":"D"}"#);
+        assert_eq!(
+            fields(&escaped, ["kind"]).unwrap()[0].unwrap().get(),
+            r#""D""#
+        );
+        for not_a_map in ["[1]", r#""kind""#, "7", "null"] {
+            assert!(fields(&raw(not_a_map), ["kind"]).is_none(), "{not_a_map}");
+        }
+        // Nesting past serde's limit in a skipped field is scanned, not recursed into.
+        let deep = format!(
+            r#"{{"a":{}{},"kind":"E"}}"#,
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        assert_eq!(
+            fields(&raw(&deep), ["kind"]).unwrap()[0].unwrap().get(),
+            r#""E""#
+        );
+    }
+
+    #[test]
+    fn json_types_are_named_from_the_first_byte() {
+        let named: Vec<_> = ["null", "true", "false", r#""x""#, "[]", "{}", "-1", "2.5"]
+            .iter()
+            .map(|t| json_type(Some(&raw(t))))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                "null",
+                "a boolean",
+                "a boolean",
+                "a string",
+                "an array",
+                "an object",
+                "a number",
+                "a number"
+            ]
+        );
+        assert_eq!(json_type(None), "null");
+    }
+
+    #[test]
+    fn decode_errors_carry_the_path_not_the_position() {
+        #[derive(Deserialize, Debug)]
+        struct Spec {
+            #[allow(dead_code)]
+            mode: String,
+        }
+        #[derive(Deserialize, Debug)]
+        struct Object {
+            #[allow(dead_code)]
+            spec: Spec,
+        }
+        let e = decode::<Object>(&raw("{\n\"spec\": {\"mode\": 3}}")).unwrap_err();
+        assert_eq!(e.path, "spec.mode");
+        assert_eq!(e.message, "invalid type: integer `3`, expected a string");
+        let e = decode::<Object>(&raw("{}")).unwrap_err();
+        assert_eq!(
+            (e.path.as_str(), e.message.as_str()),
+            (".", "missing field `spec`")
+        );
     }
 
     #[test]
@@ -240,7 +475,10 @@ mod tests {
             br#"{"request":{"object":{"a":[null,{"b":1}]},"oldObject":"x"}}"#,
         )
         .unwrap();
-        assert_eq!(p.request.object["a"][1]["b"], 1);
-        assert_eq!(p.request.old_object, "x");
+        assert_eq!(p.request.object.unwrap().get(), r#"{"a":[null,{"b":1}]}"#);
+        assert_eq!(p.request.old_object.unwrap().get(), r#""x""#);
+        // `null` and an absent object are the same: none.
+        let p = ValidatePayload::parse(br#"{"request":{"object":null}}"#).unwrap();
+        assert!(p.request.object.is_none() && p.request.old_object.is_none());
     }
 }

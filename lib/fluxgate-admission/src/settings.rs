@@ -5,8 +5,9 @@
 //! every error names its setting.
 
 use crate::identity::Identities;
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde::de::{self, DeserializeOwned};
+use serde_json::Value;
+use serde_json::value::RawValue;
 use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -38,25 +39,38 @@ pub struct Settings<P> {
 /// Parses and validates settings. `null` (no settings given) means the defaults.
 /// Errors name the setting: `settings.allowedModes[1]: unknown variant ...`.
 pub fn parse<P: PolicySettings>(raw: &Value) -> Result<Settings<P>, String> {
-    let (mut identity_keys, mut own) = (Map::new(), Map::new());
-    match raw {
-        Value::Null => {}
-        Value::Object(map) => {
-            for (key, value) in map {
+    let text = serde_json::value::to_raw_value(raw).map_err(|e| format!("settings: {e}"))?;
+    parse_text(&text)
+}
+
+/// [`parse`] from the settings' JSON text, as the payload carries them. Settings are decoded
+/// from text as objects are ([`crate::request::decode`]), so a module holds one
+/// deserializer, not one for text and one for `serde_json::Value`.
+pub fn parse_text<P: PolicySettings>(raw: &RawValue) -> Result<Settings<P>, String> {
+    let (mut identity_keys, mut own) = (Vec::new(), Vec::new());
+    match raw.get().as_bytes().first() {
+        Some(b'n') => {}
+        Some(b'{') => {
+            for (key, value) in entries(raw)? {
                 let half = if Identities::KEYS.contains(&key.as_str()) {
                     &mut identity_keys
                 } else {
                     &mut own
                 };
-                half.insert(key.clone(), value.clone());
+                half.push((key, value));
             }
         }
         // serde would also read a struct from a JSON array; settings are always a map.
-        other => return Err(format!("settings: expected a map of settings, got {other}")),
+        _ => {
+            return Err(format!(
+                "settings: expected a map of settings, got {}",
+                raw.get()
+            ));
+        }
     }
-    let identities: Identities = typed(&Value::Object(identity_keys))?;
+    let identities: Identities = typed(&identity_keys)?;
     identities.validate()?;
-    let policy: P = typed(&Value::Object(own)).map_err(|e| {
+    let policy: P = typed(&own).map_err(|e| {
         if e.contains(": unknown field") {
             format!(
                 "{e}, or one of the identity settings every policy takes: {}",
@@ -71,43 +85,79 @@ pub fn parse<P: PolicySettings>(raw: &Value) -> Result<Settings<P>, String> {
     Ok(Settings { identities, policy })
 }
 
-/// Reads from a borrowed `Value`, as the flow reads objects, so the module carries one
-/// deserializer per type rather than two.
-fn typed<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        if path.is_empty() || path == "." {
-            format!("settings: {}", e.inner())
+/// A map's entries, as `serde_json::Value` keeps them: a repeated key's last value, in the
+/// place of its first.
+fn entries(raw: &RawValue) -> Result<Vec<(String, &RawValue)>, String> {
+    struct Entries;
+    impl<'de> de::Visitor<'de> for Entries {
+        type Value = Vec<(String, &'de RawValue)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map of settings")
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries: Self::Value = Vec::new();
+            while let Some((key, value)) = map.next_entry::<String, &RawValue>()? {
+                match entries.iter_mut().find(|(k, _)| *k == key) {
+                    Some(entry) => entry.1 = value,
+                    None => entries.push((key, value)),
+                }
+            }
+            Ok(entries)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(raw.get().as_bytes());
+    de::Deserializer::deserialize_map(&mut de, Entries).map_err(|e| format!("settings: {e}"))
+}
+
+/// Decodes one half of the settings from its entries, naming the setting on error.
+fn typed<T: DeserializeOwned>(entries: &[(String, &RawValue)]) -> Result<T, String> {
+    let mut text = String::from("{");
+    for (i, (key, value)) in entries.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&serde_json::to_string(key).map_err(|e| e.to_string())?);
+        text.push(':');
+        text.push_str(value.get());
+    }
+    text.push('}');
+    let text = RawValue::from_string(text).map_err(|e| format!("settings: {e}"))?;
+    crate::request::decode(&text).map_err(|e| {
+        if e.path.is_empty() || e.path == "." {
+            format!("settings: {}", e.message)
         } else {
-            format!("settings.{path}: {}", e.inner())
+            format!("settings.{}: {}", e.path, e.message)
         }
     })
 }
 
 /// [`parse`], remembering the last settings read: an instance that policy-server reuses is
-/// sent the same settings with every request, so they are parsed and validated once.
-/// (A module holds one policy, so one slot; errors are not kept.)
-pub fn parse_cached<P: PolicySettings + 'static>(raw: Value) -> Result<Rc<Settings<P>>, String> {
+/// sent the same settings with every request, so they are parsed and validated once, and
+/// recognised by their text. (A module holds one policy, so one slot; errors are not kept.)
+pub fn parse_cached<P: PolicySettings + 'static>(
+    raw: Option<&RawValue>,
+) -> Result<Rc<Settings<P>>, String> {
     thread_local! {
-        static LAST: RefCell<Option<(Value, Rc<dyn Any>)>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<(String, Rc<dyn Any>)>> = const { RefCell::new(None) };
     }
+    let text = raw.map_or("null", RawValue::get);
     let hit = LAST.with_borrow(|last| match last {
-        Some((seen, parsed)) if *seen == raw => parsed.clone().downcast::<Settings<P>>().ok(),
+        Some((seen, parsed)) if seen == text => parsed.clone().downcast::<Settings<P>>().ok(),
         _ => None,
     });
     if let Some(parsed) = hit {
         return Ok(parsed);
     }
-    let parsed = Rc::new(parse::<P>(&raw)?);
-    LAST.set(Some((raw, parsed.clone())));
+    let parsed = Rc::new(parse_text::<P>(raw.unwrap_or(RawValue::NULL))?);
+    LAST.set(Some((text.to_string(), parsed.clone())));
     Ok(parsed)
 }
 
 /// Same as [`parse`] from raw bytes (the `validate_settings` payload).
 pub fn parse_bytes<P: PolicySettings>(raw: &[u8]) -> Result<Settings<P>, String> {
-    let value: Value =
+    let text: Box<RawValue> =
         serde_json::from_slice(raw).map_err(|e| format!("settings are not valid JSON: {e}"))?;
-    parse(&value)
+    parse_text(&text)
 }
 
 /// Refuses blank entries in list settings, naming the first one: a blank name matches
@@ -127,7 +177,7 @@ pub fn no_blank_entries(lists: &[(&str, &[String])]) -> Result<(), String> {
 mod tests {
     use super::*;
     use serde::Deserialize;
-    use serde_json::json;
+    use serde_json::{Map, json};
 
     #[derive(Deserialize, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
@@ -138,14 +188,16 @@ mod tests {
 
     #[test]
     fn cached_settings_are_parsed_once() {
-        let a = parse_cached::<Own>(json!({"allowY": true})).unwrap_err();
+        let raw = |text: &str| RawValue::from_string(text.to_string()).unwrap();
+        let a = parse_cached::<Own>(Some(&raw(r#"{"allowY": true}"#))).unwrap_err();
         assert!(a.contains("unknown field"), "{a}");
-        let first = parse_cached::<Own>(json!({"platformNamespaces": ["infra"]})).unwrap();
-        let again = parse_cached::<Own>(json!({"platformNamespaces": ["infra"]})).unwrap();
-        assert!(Rc::ptr_eq(&first, &again));
-        let other = parse_cached::<Own>(json!(null)).unwrap();
+        let first = parse_cached::<Own>(Some(&raw(r#"{"platformNamespaces":["infra"]}"#)));
+        let again = parse_cached::<Own>(Some(&raw(r#"{"platformNamespaces":["infra"]}"#)));
+        assert!(Rc::ptr_eq(&first.unwrap(), &again.unwrap()));
+        let other = parse_cached::<Own>(None).unwrap();
         assert_eq!(*other, Settings::default());
-        assert!(parse_cached::<Own>(json!({"tenantLabel": 1})).is_err());
+        assert_eq!(parse_cached::<Own>(Some(&raw("null"))).unwrap(), other);
+        assert!(parse_cached::<Own>(Some(&raw(r#"{"tenantLabel": 1}"#))).is_err());
     }
 
     #[test]

@@ -147,7 +147,13 @@ pub fn normalise_registry(registry: &str) -> Result<String, ImageRefError> {
         None => None,
         Some(p) if !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()) => {
             match p.parse::<u16>() {
-                Ok(443) => None,
+                // `:443` is the default port, but only a host that still reads as a registry
+                // without it may lose it: `a:443/x` is registry `a`, while `a/x` is Docker
+                // Hub's `a/x` (the first component is a registry when it has `.` or `:` or
+                // is `localhost`, distribution/reference's `splitDockerDomain`).
+                Ok(443) if host.contains('.') || host == "localhost" || host.starts_with('[') => {
+                    None
+                }
                 Ok(n) => Some(n),
                 Err(_) => return err(format!("registry {registry:?} has an invalid port")),
             }
@@ -371,6 +377,10 @@ mod tests {
         assert!(!allows("nginx", "docker.io/library/nginx-evil"));
         assert!(allows("docker.io/bitnami/", "bitnami/redis"));
         assert!(allows("docker.io/", "redis"));
+        // A dotless registry keeps its default port: without it, it would read as Docker Hub.
+        assert_eq!(name("A:443/a"), "a:443/a");
+        assert!(!allows("docker.io/a/", "a:443/a"));
+        assert!(allows("a:443/", "A:443/a/b"));
         assert!(ImagePrefix::parse("ghcr.io/acme/app:v1").is_err());
         assert!(ImagePrefix::parse("/").is_err());
     }

@@ -586,8 +586,8 @@ fn list_typed<T: serde::de::DeserializeOwned>(
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            serde_path_to_error::deserialize(item)
-                .map_err(|e| format!("{kind} list item {i}: {}: {}", e.path(), e.inner()))
+            fluxgate_admission::request::decode(item)
+                .map_err(|e| format!("{kind} list item {i}: {}: {}", e.path, e.message))
         })
         .collect()
 }

@@ -800,12 +800,18 @@ mod tests {
 
     /// A cluster whose every lookup fails, like a policy without its context-aware grant.
     struct Ungranted;
+    use serde_json::value::RawValue;
 
     impl Cluster for Ungranted {
-        fn get(&self, _: &ObjectKey) -> Result<Value, LookupError> {
+        fn get(&self, _: &ObjectKey) -> Result<Box<RawValue>, LookupError> {
             Err(LookupError::Failed("not granted".into()))
         }
-        fn list(&self, _: &str, _: &str, _: Option<&str>) -> Result<Vec<Value>, LookupError> {
+        fn list(
+            &self,
+            _: &str,
+            _: &str,
+            _: Option<&str>,
+        ) -> Result<Vec<Box<RawValue>>, LookupError> {
             Err(LookupError::Failed("not granted".into()))
         }
     }

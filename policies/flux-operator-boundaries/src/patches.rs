@@ -497,7 +497,7 @@ pub fn judge(patch: &KustomizePatch) -> Vec<Problem> {
         )];
     }
     let documents = if text.starts_with('[') {
-        serde_json::from_str::<Value>(text)
+        serde_json::from_slice::<Value>(text.as_bytes())
             .map(|v| vec![v])
             .map_err(|e| e.to_string())
     } else {

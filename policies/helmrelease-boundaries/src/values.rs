@@ -9,6 +9,7 @@
 //! backstop.
 
 use serde_json::{Map, Value};
+use std::fmt;
 
 /// One risky setting: the HelmRelease field it is in, where inside that field's text when
 /// the field is a document (a patch, a manifest in a string), and what it asks for.
@@ -53,7 +54,7 @@ const MAX_NESTED_DOCUMENTS: u8 = 3;
 /// Walks chart values (found at `path`) and reports every risky setting.
 pub fn scan_value(value: &Value, path: &str) -> Vec<Risk> {
     let mut scan = Scan::new(path, None);
-    scan.walk(value, path, "", MAX_NESTED_DOCUMENTS);
+    scan.walk(value, At::Root(path), "", MAX_NESTED_DOCUMENTS);
     scan.found
 }
 
@@ -102,6 +103,25 @@ fn yaml_documents(text: &str) -> Result<Vec<Value>, String> {
     Ok(documents.into_iter().filter(|d| !d.is_null()).collect())
 }
 
+/// Where a value sits, written out only when something is reported there: values with
+/// 100,000 keys cost no path string per key.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root(&'a str),
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            At::Root(path) => f.write_str(path),
+            At::Key(parent, key) => f.write_str(&join(&parent.to_string(), key)),
+            At::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
 struct Scan<'a> {
     /// The HelmRelease field being scanned.
     field: &'a str,
@@ -134,7 +154,7 @@ impl<'a> Scan<'a> {
             Value::Array(items) if items.iter().any(is_operation) => {
                 self.operations(items, depth);
             }
-            other => self.walk(other, "", "", depth),
+            other => self.walk(other, At::Root(""), "", depth),
         }
     }
 
@@ -170,24 +190,23 @@ impl<'a> Scan<'a> {
                 .rev()
                 .find(|k| !is_index(k))
                 .map_or("", String::as_str);
-            let at = pointer.to_string();
             let mut object = Map::new();
             object.insert(keys[last].clone(), value.clone());
-            self.walk_entries(&object, &at, parent, depth, true);
+            self.walk_entries(&object, At::Root(pointer), parent, depth, true);
         }
     }
 
-    fn walk(&mut self, value: &Value, path: &str, parent: &str, depth: u8) {
+    fn walk(&mut self, value: &Value, at: At, parent: &str, depth: u8) {
         match value {
-            Value::Object(map) => self.walk_entries(map, path, parent, depth, false),
+            Value::Object(map) => self.walk_entries(map, at, parent, depth, false),
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.walk(item, &format!("{path}[{i}]"), parent, depth);
+                    self.walk(item, At::Index(&at, i), parent, depth);
                 }
             }
-            Value::String(text) if depth > 0 => self.manifests_in(text, path, depth - 1),
+            Value::String(text) if depth > 0 => self.manifests_in(text, at, depth - 1),
             Value::String(text) if !manifests(text).is_empty() => self.report(
-                path,
+                &at.to_string(),
                 format!(
                     "manifests nested in text deeper than {MAX_NESTED_DOCUMENTS} levels, which are not judged"
                 ),
@@ -196,39 +215,36 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// `at_pointer`: the map is one JSON6902 value, already named by `path`.
+    /// `at_pointer`: the map is one JSON6902 value, already named by `at`.
     fn walk_entries(
         &mut self,
         map: &Map<String, Value>,
-        path: &str,
+        at: At,
         parent: &str,
         depth: u8,
         at_pointer: bool,
     ) {
         for (key, child) in map {
-            let child_path = if at_pointer {
-                path.to_string()
-            } else {
-                join(path, key)
-            };
+            let child_at = if at_pointer { at } else { At::Key(&at, key) };
             if let Some(what) = judge(parent, key, child) {
-                self.report(&child_path, what);
+                self.report(&child_at.to_string(), what);
             }
-            self.walk(child, &child_path, key, depth);
+            self.walk(child, child_at, key, depth);
         }
     }
 
     /// A string value that holds Kubernetes manifests: charts pass such values through
     /// `tpl` (bitnami's `extraDeploy`, `extraManifests`, `extraObjects`), so they deploy as
     /// written. Judged like a patch, with the path inside the text.
-    fn manifests_in(&mut self, text: &str, path: &str, depth: u8) {
+    fn manifests_in(&mut self, text: &str, at: At, depth: u8) {
         let manifests = manifests(text);
         if manifests.is_empty() {
             return;
         }
+        let path = &at.to_string();
         let mut inner = Scan::new("", Some(String::new()));
         for manifest in &manifests {
-            inner.walk(manifest, "", "", depth);
+            inner.walk(manifest, At::Root(""), "", depth);
         }
         for risk in inner.found {
             let inner_path = risk.inner.unwrap_or(risk.path);
@@ -276,18 +292,21 @@ fn is_operation(v: &Value) -> bool {
 
 /// What `key: value` (under `parent`) asks for, if it is risky.
 fn judge(parent: &str, key: &str, value: &Value) -> Option<String> {
-    let key = key.to_ascii_lowercase();
-    if let Some((_, what)) = TRUE_FLAGS.iter().find(|(k, _)| *k == key) {
+    // Compared without copying the key: most keys of large values are none of these.
+    let is = |name: &str| key.eq_ignore_ascii_case(name);
+    if let Some((_, what)) = TRUE_FLAGS.iter().find(|(k, _)| is(k)) {
         return truthy(value).then(|| what.to_string());
     }
-    match key.as_str() {
-        "runasnonroot" => {
-            falsy(value).then(|| "running as root allowed (runAsNonRoot: false)".into())
-        }
-        "runasuser" => is_zero(value).then(|| "running as root (runAsUser: 0)".into()),
-        "hostpath" => (value.is_object() || value.is_string()).then(|| "a hostPath volume".into()),
-        "add" if parent.eq_ignore_ascii_case("capabilities") => added_privilege(value),
-        _ => None,
+    if is("runasnonroot") {
+        falsy(value).then(|| "running as root allowed (runAsNonRoot: false)".into())
+    } else if is("runasuser") {
+        is_zero(value).then(|| "running as root (runAsUser: 0)".into())
+    } else if is("hostpath") {
+        (value.is_object() || value.is_string()).then(|| "a hostPath volume".into())
+    } else if is("add") && parent.eq_ignore_ascii_case("capabilities") {
+        added_privilege(value)
+    } else {
+        None
     }
 }
 
@@ -384,6 +403,18 @@ fn join(path: &str, key: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn paths_are_written_as_joined() {
+        let root = At::Root("spec.values");
+        let key = At::Key(&root, "containers");
+        let item = At::Index(&key, 2);
+        let odd = At::Key(&item, "a.b");
+        assert_eq!(odd.to_string(), r#"spec.values.containers[2]["a.b"]"#);
+        assert_eq!(At::Key(&At::Root(""), "x").to_string(), "x");
+        let risks = scan_value(&json!({"c": [{"Privileged": "On"}]}), "spec.values");
+        assert_eq!(risks[0].path, "spec.values.c[0].Privileged");
+    }
 
     fn paths(found: &[Risk]) -> Vec<String> {
         found
