@@ -355,10 +355,6 @@ fn is_namespace(request: &AdmissionRequest) -> bool {
 /// Whether an UPDATE leaves every judged field (a dotted path: `metadata.labels`) as it
 /// was. With no judged fields (a policy of any kind), every UPDATE is judged.
 fn unchanged(fields: &[&str], request: &AdmissionRequest) -> bool {
-    fn at<'a>(object: &'a RawValue, path: &str) -> Option<&'a RawValue> {
-        path.split('.')
-            .try_fold(object, |v, key| request::fields(v, [key])?[0])
-    }
     // The API server writes both objects the same way, so equal fields are almost always
     // equal text; text that differs is compared as JSON (key order, spacing, escapes).
     fn same(old: Option<&RawValue>, new: Option<&RawValue>) -> bool {
@@ -377,7 +373,12 @@ fn unchanged(fields: &[&str], request: &AdmissionRequest) -> bool {
     };
     !fields.is_empty()
         && request::is_map(old)
-        && fields.iter().all(|f| same(at(old, f), at(new, f)))
+        && fields.iter().all(|f| {
+            same(
+                request::at(old, f.split('.')),
+                request::at(new, f.split('.')),
+            )
+        })
 }
 
 fn gvk_api_version(request: &AdmissionRequest) -> String {

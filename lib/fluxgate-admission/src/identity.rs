@@ -221,13 +221,9 @@ impl Identities {
             LookupError::NotFound => format!("{key} was not found"),
             LookupError::Failed(why) => format!("looking up {key} failed: {why}"),
         })?;
-        // metadata.labels[tenant_label], each step picked from the text; a label that is
-        // not a string labels nothing.
-        let label = crate::request::fields(&object, ["metadata"])
-            .and_then(|[meta]| crate::request::fields(meta?, ["labels"]))
-            .and_then(|[labels]| crate::request::fields(labels?, [self.tenant_label.as_str()]))
-            .and_then(|[value]| crate::request::decode::<String>(value?).ok());
-        Ok(label)
+        // A label that is not a string labels nothing.
+        let keys = ["metadata", "labels", self.tenant_label.as_str()];
+        Ok(crate::request::at(&object, keys).and_then(|v| crate::request::decode(v).ok()))
     }
 
     fn tenant(&self, username: &str, via: &str, reason: &str) -> Tenant {

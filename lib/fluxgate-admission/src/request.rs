@@ -139,6 +139,16 @@ pub fn fields<'a, const N: usize>(
     de::Deserializer::deserialize_map(&mut de, Pick(keys)).ok()
 }
 
+/// The value at `keys` (map keys, outermost first) in the JSON text `raw`, as [`fields`]
+/// picks each one; `None` when a step is missing or not a map.
+pub fn at<'a, 'k>(
+    raw: &'a RawValue,
+    keys: impl IntoIterator<Item = &'k str>,
+) -> Option<&'a RawValue> {
+    keys.into_iter()
+        .try_fold(raw, |v, key| fields(v, [key])?[0])
+}
+
 /// Whether the JSON text is a map (a `RawValue` starts at its value's first byte).
 pub fn is_map(raw: &RawValue) -> bool {
     raw.get().starts_with('{')
@@ -361,6 +371,14 @@ mod tests {
         assert_eq!(spec.unwrap().get(), r#"{"x":[1,{"kind":"B"}]}"#);
         assert_eq!(n.unwrap().get(), "null");
         assert!(missing.is_none());
+        let nested = raw(r#"{"metadata":{"labels":{"a.b/c":"t"}},"spec":[]}"#);
+        assert_eq!(
+            at(&nested, ["metadata", "labels", "a.b/c"]).unwrap().get(),
+            r#""t""#
+        );
+        assert!(at(&nested, ["spec", "x"]).is_none());
+        assert!(at(&nested, ["metadata", "name"]).is_none());
+        assert_eq!(at(&nested, []).unwrap().get(), nested.get());
         // Escaped keys are compared as the text they stand for.
         let escaped = raw(r#"{"kind":"D"}"#);
         assert_eq!(

@@ -43,9 +43,8 @@ pub fn parse<P: PolicySettings>(raw: &Value) -> Result<Settings<P>, String> {
     parse_text(&text)
 }
 
-/// [`parse`] from the settings' JSON text, as the payload carries them. Settings are decoded
-/// from text as objects are ([`crate::request::decode`]), so a module holds one
-/// deserializer, not one for text and one for `serde_json::Value`.
+/// [`parse`] from the settings' JSON text, as the payload carries them: decoded from text as
+/// objects are ([`crate::request::decode`]), so no `serde_json::Value` tree is built for them.
 pub fn parse_text<P: PolicySettings>(raw: &RawValue) -> Result<Settings<P>, String> {
     let (mut identity_keys, mut own) = (Vec::new(), Vec::new());
     match raw.get().as_bytes().first() {
